@@ -1,0 +1,118 @@
+"""Provenance, atomic writes and the on-disk result cache.
+
+Every result axhdl produces carries a ``provenance`` block (spec, parameters, tool versions,
+liberty, workload, seed). Cached results are keyed by the hash of exactly those inputs, so a
+change to any of them — a new Yosys, another liberty, another seed — computes afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .toolchain import tool_versions
+
+__all__ = [
+    "atomic_write",
+    "cache_dir",
+    "content_hash",
+    "file_hash",
+    "provenance",
+    "cached_json",
+    "to_jsonable",
+]
+
+
+def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def cache_dir() -> Path:
+    """Where cached results live: ``$AXHDL_CACHE``, else ``~/.cache/axhdl``."""
+    root = os.environ.get("AXHDL_CACHE") or Path.home() / ".cache" / "axhdl"
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def to_jsonable(obj: Any) -> Any:
+    """numpy scalars/arrays, tuples and paths to plain JSON types."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def content_hash(*parts: Any) -> str:
+    """SHA-256 of the canonical JSON of ``parts``."""
+    text = json.dumps(to_jsonable(list(parts)), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_hash(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def provenance(unit=None, **inputs: Any) -> dict:
+    """What produced a result: the unit's spec and parameters, the inputs, tool versions."""
+    prov: dict[str, Any] = {}
+    if unit is not None:
+        prov["spec"] = unit.spec
+        prov["family"] = unit.family
+        prov["parameters"] = to_jsonable(unit.parameters)
+    prov.update(to_jsonable(inputs))
+    prov["tools"] = dict(tool_versions())
+    prov["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return prov
+
+
+def cached_json(kind: str, key_parts: list, compute: Callable[[], dict]) -> dict:
+    """Return the cached result for ``key_parts`` (plus tool versions), computing it if absent.
+
+    The cache file is written atomically; a corrupt entry is recomputed.
+    """
+    key = content_hash(kind, key_parts, tool_versions())
+    path = cache_dir() / kind / f"{key}.json"
+    if path.exists():
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            pass
+    result = compute()
+    atomic_write(path, json.dumps(to_jsonable(result), indent=1, sort_keys=True))
+    return result

@@ -1,0 +1,1 @@
+"""Amaranth generators of axhdl: multipliers, adders, MAC/PE arrays."""

@@ -1,0 +1,1 @@
+"""Multiplier families; every public module here registers one or more families."""

@@ -1,0 +1,157 @@
+"""Partial-product bit matrices (unsigned and Baugh–Wooley signed) and their reduction.
+
+A multiplier's partial products are a list of :class:`PPBit` terms, each of weight ``2**w``:
+``a_i & b_j``, its complement ``~(a_i & b_j)``, or the constant 1. The term list is the
+arithmetic definition that array-style families (truncated, perforated, broken-array, tree
+multipliers) modify; :func:`pp_value` evaluates a set of terms on operand values with numpy
+(golden models), :func:`pp_rtl` builds their Amaranth bits, and :func:`ripple_rows` /
+:func:`column_tree` reduce those bits to a sum in hardware.
+
+Signed operands use the modified Baugh–Wooley form (Baugh and Wooley, IEEE TC 1973; the form
+of Hatamian and Cash): for an n×m product,
+
+    p = Σ_{i<n-1, j<m-1} a_i b_j 2^(i+j) + a_{n-1} b_{m-1} 2^(n+m-2)
+      + Σ_{i<n-1} ~(a_i b_{m-1}) 2^(i+m-1) + Σ_{j<m-1} ~(a_{n-1} b_j) 2^(j+n-1)
+      + 2^(n-1) + 2^(m-1) + 2^(n+m-1)          (mod 2^(n+m))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from amaranth.hdl import Const, Module, Signal, Value
+
+__all__ = [
+    "PPBit",
+    "pp_terms",
+    "pp_value",
+    "expected_value",
+    "pp_rtl",
+    "full_add",
+    "ripple_rows",
+    "wrap",
+    "constant_row",
+    "term_rows",
+]
+
+
+@dataclass(frozen=True)
+class PPBit:
+    """One partial-product bit: ``kind`` is ``"and"``, ``"nand"`` or ``"one"``."""
+
+    weight: int
+    kind: str
+    i: int = -1  # bit of a
+    j: int = -1  # bit of b (the row)
+
+
+def pp_terms(na: int, nb: int, signed: bool) -> list[PPBit]:
+    """Every partial-product bit of an ``na``×``nb`` multiplier, row by row (row = bit of b)."""
+    terms: list[PPBit] = []
+    if not signed:
+        for j in range(nb):
+            for i in range(na):
+                terms.append(PPBit(i + j, "and", i, j))
+        return terms
+    for j in range(nb):
+        for i in range(na):
+            top_a, top_b = i == na - 1, j == nb - 1
+            kind = "nand" if top_a != top_b else "and"
+            terms.append(PPBit(i + j, kind, i, j))
+    for w in (na - 1, nb - 1, na + nb - 1):
+        terms.append(PPBit(w, "one"))
+    return terms
+
+
+def wrap(x: np.ndarray, width: int, signed: bool) -> np.ndarray:
+    """Reduce integers modulo ``2**width`` to the value range of a ``width``-bit result."""
+    x = np.asarray(x, dtype=np.int64) & ((1 << width) - 1)
+    if signed:
+        x = x - ((x >> (width - 1)) & 1) * (1 << width)
+    return x
+
+
+def pp_value(terms, a, b, na: int, nb: int) -> np.ndarray:
+    """Σ term·2^weight for operand values ``a``, ``b`` (not reduced modulo anything)."""
+    a = np.asarray(a, dtype=np.int64) & ((1 << na) - 1)
+    b = np.asarray(b, dtype=np.int64) & ((1 << nb) - 1)
+    a, b = np.broadcast_arrays(a, b)
+    total = np.zeros(a.shape, dtype=np.int64)
+    for t in terms:
+        if t.kind == "one":
+            total += 1 << t.weight
+            continue
+        v = ((a >> t.i) & (b >> t.j)) & 1
+        if t.kind == "nand":
+            v = 1 - v
+        total += v << t.weight
+    return total
+
+
+def expected_value(terms, signed: bool) -> float:
+    """E[Σ term·2^weight] for independent, uniformly distributed operand bits."""
+    p = {"and": 0.25, "nand": 0.75, "one": 1.0}
+    return float(sum(p[t.kind] * (1 << t.weight) for t in terms))
+
+
+def pp_rtl(term: PPBit, a: Value, b: Value) -> Value:
+    """The Amaranth bit of one partial-product term."""
+    if term.kind == "one":
+        return Const(1, 1)
+    bit = a[term.i] & b[term.j]
+    return ~bit if term.kind == "nand" else bit
+
+
+def full_add(m: Module, x, y, c, name: str):
+    """A full adder (or half adder when one input is None); returns (sum, carry) signals."""
+    ins = [v for v in (x, y, c) if v is not None]
+    if not ins:
+        return None, None
+    if len(ins) == 1:
+        return ins[0], None
+    s = Signal(name=f"{name}_s")
+    co = Signal(name=f"{name}_c")
+    if len(ins) == 2:
+        m.d.comb += [s.eq(ins[0] ^ ins[1]), co.eq(ins[0] & ins[1])]
+    else:
+        x, y, c = ins
+        m.d.comb += [s.eq(x ^ y ^ c), co.eq((x & y) | (x & c) | (y & c))]
+    return s, co
+
+
+def ripple_rows(m: Module, rows: list[dict[int, Value]], width: int, prefix: str = "r"):
+    """Sum rows of bits (weight → bit) with one ripple-carry adder per row, modulo 2^width.
+
+    This is the classic array multiplier: the running sum and each new row meet in a chain of
+    full adders. Returns a list of ``width`` bits (None where the sum bit is constant zero).
+    """
+    acc: list = [None] * width
+    for r, row in enumerate(rows):
+        carry = None
+        for w in range(width):
+            acc[w], carry = full_add(m, acc[w], row.get(w), carry, f"{prefix}{r}_{w}")
+    return acc
+
+
+def constant_row(value: int, width: int) -> dict[int, Value]:
+    """The set bits of ``value mod 2**width`` as a row of constant bits."""
+    value &= (1 << width) - 1
+    return {w: Const(1, 1) for w in range(width) if (value >> w) & 1}
+
+
+def term_rows(terms, a: Value, b: Value, width: int, extra_constant: int = 0) -> list[dict]:
+    """Group terms into rows by operand-b bit; all constant terms (plus ``extra_constant``)
+    become one final constant row."""
+    rows: dict[int, dict[int, Value]] = {}
+    constant = extra_constant
+    for t in terms:
+        if t.kind == "one":
+            constant += 1 << t.weight
+        else:
+            rows.setdefault(t.j, {})[t.weight] = pp_rtl(t, a, b)
+    ordered = [rows[j] for j in sorted(rows)]
+    const = constant_row(constant, width)
+    if const:
+        ordered.append(const)
+    return ordered

@@ -1,0 +1,1 @@
+"""Synthesis, timing and power flows (Yosys, OpenSTA) and their Python driver."""

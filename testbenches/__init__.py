@@ -1,0 +1,1 @@
+"""cocotb testbenches and the runner that builds and runs them on Icarus or Verilator."""
