@@ -31,7 +31,9 @@ def register(cls: type[ArithmeticUnit]) -> type[ArithmeticUnit]:
         raise TypeError(f"{cls.__name__} has no family name")
     other = _FAMILIES.get(cls.family)
     if other is not None and other is not cls:
-        raise TypeError(f"Family '{cls.family}' is registered twice ({other.__name__}, {cls.__name__})")
+        raise TypeError(
+            f"Family '{cls.family}' is registered twice ({other.__name__}, {cls.__name__})"
+        )
     _FAMILIES[cls.family] = cls
     return cls
 
@@ -116,7 +118,8 @@ def make_unit(spec: str | ArithmeticUnit, **overrides) -> ArithmeticUnit:
     try:
         for key, text in raw.items():
             if key == "width":
-                kwargs[key] = parse_value(dataclasses.replace(by_name["a_width"], name="width"), text)
+                width_param = dataclasses.replace(by_name["a_width"], name="width")
+                kwargs[key] = parse_value(width_param, text)
             elif key in by_name:
                 kwargs[key] = parse_value(by_name[key], text)
             else:

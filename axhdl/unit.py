@@ -243,6 +243,8 @@ class ArithmeticUnit:
         raise NotImplementedError
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_params"):
+            return f"<{type(self).__name__} (invalid parameters)>"
         return f"<{type(self).__name__} {self.spec}>"
 
 
@@ -254,6 +256,9 @@ class AmaranthUnit(ArithmeticUnit, wiring.Component):
     """
 
     def __init__(self, **kwargs):
+        # A unit is a golden model as much as a circuit: building one only to compute metrics
+        # is normal use, so Amaranth's "created but never elaborated" warning does not apply.
+        self._MustUse__silence = True
         self._params = type(self).validate(kwargs)
         ports: dict[str, Any] = {
             "a": In(self._shape(self.a_width)),
