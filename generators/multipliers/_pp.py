@@ -33,6 +33,7 @@ __all__ = [
     "wrap",
     "constant_row",
     "term_rows",
+    "kept_pair_terms",
 ]
 
 
@@ -155,3 +156,19 @@ def term_rows(terms, a: Value, b: Value, width: int, extra_constant: int = 0) ->
     if const:
         ordered.append(const)
     return ordered
+
+
+def kept_pair_terms(na: int, nb: int, signed: bool, keep) -> list[PPBit]:
+    """The terms of Σ s_ij·a_i·b_j·2^(i+j) over the operand-bit pairs ``(i, j)`` for which
+    ``keep(i, j)`` is true, modulo 2^(na+nb).
+
+    ``s_ij`` is the two's-complement sign of the pair: −1 when exactly one of ``a_i``, ``b_j``
+    is a sign bit (signed operands), else +1. Kept pairs appear as their Baugh–Wooley bits;
+    since ``~(a_i b_j) = 1 − a_i b_j``, each complemented bit owes −2^w, and the sum of those
+    debts is returned as constant ``"one"`` terms. Keeping every pair gives the exact product.
+    (Added for the perforated, broken-array and operand-truncation families.)
+    """
+    width = na + nb
+    terms = [t for t in pp_terms(na, nb, signed) if t.kind != "one" and keep(t.i, t.j)]
+    constant = -sum(1 << t.weight for t in terms if t.kind == "nand") % (1 << width)
+    return terms + [PPBit(w, "one") for w in range(width) if (constant >> w) & 1]

@@ -1,4 +1,11 @@
-"""The exact multiplier: the baseline every approximate design is measured against."""
+"""The exact multiplier: the baseline every approximate design is measured against.
+
+Architectures: ``operator`` (Amaranth's ``*``, left to synthesis), ``array`` (one ripple-carry
+adder per partial-product row), ``wallace`` and ``dadda`` (column-compression trees of the same
+partial-product matrix, then a ripple-carry adder) and ``booth`` (radix-4 Booth recoding of
+``b``, rows reduced by a Dadda tree). Signed partial products use the modified Baugh–Wooley
+form; see :mod:`._pp` and :mod:`._trees`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,14 @@ from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
 from ._pp import pp_terms, ripple_rows, term_rows
+from ._trees import (
+    booth_columns_rtl,
+    dadda_plan,
+    plan_rtl,
+    term_columns,
+    term_columns_rtl,
+    wallace_plan,
+)
 
 __all__ = ["Exact", "bits_to_value"]
 
@@ -23,19 +38,32 @@ class Exact(AmaranthUnit):
     """Exact product ``a * b``."""
 
     family = "exact"
-    description = "exact multiplier (baseline): Amaranth '*' or an explicit partial-product array"
+    description = (
+        "exact multiplier (baseline): Amaranth '*', partial-product array, Wallace or Dadda "
+        "tree, or radix-4 Booth"
+    )
     citation = (
         "Array: ripple-carry partial-product array; signed: C. R. Baugh and B. A. Wooley, "
         "'A two's complement parallel array multiplication algorithm', IEEE Trans. "
-        "Computers C-22(12), 1973"
+        "Computers C-22(12), 1973; C. S. Wallace, 'A suggestion for a fast multiplier', IEEE "
+        "Trans. Electronic Computers EC-13(1), 1964; L. Dadda, 'Some schemes for parallel "
+        "multipliers', Alta Frequenza 34, 1965; O. L. MacSorley, 'High-speed arithmetic in "
+        "binary computers', Proc. IRE 49(1), 1961 (radix-4 Booth)"
     )
     notes = (
         "arch=operator leaves the architecture to synthesis; arch=array builds the "
-        "partial-product array explicitly, one ripple-carry adder per row, signed operands in "
-        "modified Baugh-Wooley form."
+        "partial-product array explicitly, one ripple-carry adder per row; signed operands in "
+        "modified Baugh-Wooley form (array, wallace, dadda). arch=wallace reduces the matrix "
+        "greedily (a full adder per three bits of a column, a half adder per leftover pair) "
+        "and arch=dadda to Dadda's heights 2, 3, 4, 6, 9, ...; both end in a "
+        "ripple-carry adder. arch=booth recodes b in radix 4 (digits -2..2) and reduces the "
+        "rows with a Dadda tree; unsigned operands are recoded as (b_width+1)-bit numbers with "
+        "a zero sign bit, so booth serves both signednesses. Sign extension of the Booth rows "
+        "uses the complemented-sign-bit constant."
     )
     params = (
-        Param("arch", str, "operator", "architecture of the RTL", choices=("operator", "array")),
+        Param("arch", str, "operator", "architecture of the RTL",
+              choices=("operator", "array", "wallace", "dadda", "booth")),
     )
 
     @property
@@ -50,8 +78,21 @@ class Exact(AmaranthUnit):
         if self.arch == "operator":
             m.d.comb += self.p.eq(self.a * self.b)
             return m
+        width = self.p_width
+        if self.arch == "booth":
+            leaves = booth_columns_rtl(m, self.a, self.b, self.a_width, self.b_width,
+                                       self.signed, width)
+            bits = plan_rtl(m, dadda_plan([len(c) for c in leaves], width), leaves)
+            m.d.comb += self.p.eq(bits_to_value(bits))
+            return m
         terms = pp_terms(self.a_width, self.b_width, self.signed)
-        rows = term_rows(terms, self.a, self.b, self.p_width)
-        bits = ripple_rows(m, rows, self.p_width, prefix="row")
+        if self.arch == "array":
+            rows = term_rows(terms, self.a, self.b, width)
+            bits = ripple_rows(m, rows, width, prefix="row")
+        else:
+            cols = term_columns(terms, width)
+            plan = (wallace_plan if self.arch == "wallace" else dadda_plan)(
+                [len(c) for c in cols], width)
+            bits = plan_rtl(m, plan, term_columns_rtl(m, cols, self.a, self.b))
         m.d.comb += self.p.eq(bits_to_value(bits))
         return m

@@ -1,0 +1,642 @@
+"""Third-party Verilog multipliers as units: the ``verilog`` family.
+
+A combinational multiplier from elsewhere (EvoApproxLib, a paper's artefact, a gate-level
+netlist) becomes a unit like any generated one::
+
+    verilog:path=mul8_xxx.v,top=mul8_xxx,a=A,b=B,p=O
+
+Importing (:func:`import_verilog`) runs Verilator (W. Snyder et al., https://verilator.org):
+
+1. ``verilator --json-only`` parses and elaborates the file; the JSON tree gives the top
+   module's ports and their widths and reveals clocked logic (edge-sensitive ``always``,
+   ``always_ff``), which is refused;
+2. ``verilator --cc`` translates the design to C++, compiled with a small harness that
+   evaluates operand code pairs in one process: every pair when the operand widths total at
+   most 16 bits (the table is stored), otherwise pairs on demand;
+3. the harness, the table and the port description are cached under
+   ``results.cache_dir()/imported``, keyed by the SHA-256 of the file, the top module, the
+   port names and the Verilator version.
+
+The unit's golden model looks results up in that table (or asks the harness); its Verilog is
+the file itself, plus, unless the ports already are ``a``, ``b``, ``p`` of full width, a thin
+wrapper module (named ``name``, default ``<top>_axhdl``) with ports ``a``, ``b``, ``p`` that
+instantiates the top module, so verification and synthesis treat it like a generated unit.
+Operand values are given in the operand codes the circuit sees (two's complement when
+``signed``); the output is read as a ``p``-bit two's-complement or unsigned value shifted left
+by ``shift`` bits (for circuits that only output the high part of the product).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, ToolMissingError
+from .params import REQUIRED, Param, validate_params
+from .registry import register
+from .results import atomic_write, cache_dir, content_hash, file_hash
+from .toolchain import find, run_tool, verilator_root
+from .unit import ArithmeticUnit, _split_width, from_code, to_code
+
+__all__ = [
+    "MAX_TABLE_WIDTH",
+    "Port",
+    "ImportedCircuit",
+    "inspect_verilog",
+    "import_verilog",
+    "VerilogUnit",
+]
+
+#: operand widths (a + b) up to which the whole result table is computed and stored
+MAX_TABLE_WIDTH = 16
+
+#: bumped whenever the harness or the cache layout changes
+HARNESS_VERSION = 1
+
+_DEFINES = [
+    "-DVERILATOR=1", "-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TIMING=0", "-DVM_TRACE=0",
+    "-DVM_TRACE_FST=0", "-DVM_TRACE_VCD=0", "-DVM_TRACE_SAIF=0",
+]
+_CXXFLAGS = ["-O1", "-w"]
+_VERILATOR_FLAGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing"]
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
+
+
+@dataclass(frozen=True)
+class Port:
+    """A port of the imported module."""
+
+    name: str
+    direction: str  # "input", "output" or "inout"
+    width: int
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.direction}, {self.width} bit{'s' if self.width > 1 else ''})"
+
+
+# -- step 1: what the file holds ---------------------------------------------------------------
+
+
+def _modules_in(text: str) -> list[str]:
+    text = re.sub(r"//[^\n]*|/\*.*?\*/", " ", text, flags=re.S)
+    return re.findall(r"\b(?:module|macromodule)\s+([A-Za-z_][A-Za-z0-9_$]*)", text)
+
+
+def _verilator_errors(stderr: str) -> str:
+    lines = [ln for ln in stderr.strip().splitlines() if "See the manual" not in ln]
+    return "\n".join(lines[:20])
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for v in node.values():
+            if isinstance(v, (list, dict)):
+                yield from _walk(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _walk(v)
+
+
+def _width_of(dtype: dict | None, path: Path, port: str) -> int:
+    if dtype is None or dtype.get("type") != "BASICDTYPE":
+        kind = "unknown" if dtype is None else dtype.get("type", "unknown").lower()
+        raise InputError(
+            f"{path}: port '{port}' has a {kind} type; only plain vectors ([msb:lsb]) can be "
+            f"imported"
+        )
+    rng = dtype.get("range")
+    if not rng:
+        return 1
+    msb, lsb = (int(x) for x in rng.split(":"))
+    return abs(msb - lsb) + 1
+
+
+def inspect_verilog(path, top: str) -> dict[str, Port]:
+    """The ports of module ``top`` in ``path`` (by name, in declaration order).
+
+    Raises :class:`InputError` for a missing file, a file Verilator cannot compile (with its
+    messages), a missing top module and sequential logic."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Verilog file '{path}' does not exist")
+    text = path.read_text(errors="replace")
+    with tempfile.TemporaryDirectory(prefix="axhdl-inspect-") as tmp:
+        proc = run_tool(
+            [find("verilator"), "--json-only", *_VERILATOR_FLAGS, "--top-module", top,
+             "--Mdir", tmp, "--prefix", "Vaxhdl", str(path)],
+            what="verilator --json-only", check=False, timeout=120,
+        )
+        if proc.returncode != 0:
+            if "was not found in design" in proc.stderr:
+                found = _modules_in(text)
+                raise InputError(
+                    f"{path}: no module '{top}'; modules in the file: "
+                    f"{', '.join(found) if found else 'none'}"
+                )
+            raise InputError(
+                f"{path}: Verilator cannot compile it:\n{_verilator_errors(proc.stderr)}"
+            )
+        tree = json.loads((Path(tmp) / "Vaxhdl.tree.json").read_text())
+    types = {n["addr"]: n for n in _walk(tree.get("miscsp", [])) if "addr" in n}
+    modules = [m for m in tree.get("modulesp", []) if m.get("type") == "MODULE"]
+    top_mod = next((m for m in modules if m.get("origName") == top), None)
+    if top_mod is None:
+        raise InputError(f"{path}: no module '{top}'")
+    for mod in modules:
+        for node in _walk(mod):
+            edge = node.get("type") == "SENITEM" and node.get("edgeType") in (
+                "POS", "NEG", "BOTH", "EDGE")
+            if edge or (node.get("type") == "ALWAYS" and node.get("keyword") == "always_ff"):
+                line = node.get("loc", ",?").split(",")[1].split(":")[0]
+                where = f"module '{mod.get('origName')}', line {line}"
+                raise InputError(
+                    f"{path}: module '{top}' is sequential (edge-triggered logic in {where}); "
+                    f"only combinational multipliers can be imported"
+                )
+    ports: dict[str, Port] = {}
+    for node in top_mod.get("stmtsp", []):
+        if node.get("type") == "VAR" and node.get("direction") in ("INPUT", "OUTPUT", "INOUT"):
+            width = _width_of(types.get(node.get("dtypep")), path, node["origName"])
+            ports[node["origName"]] = Port(node["origName"], node["direction"].lower(), width)
+    return ports
+
+
+def _check_ports(path: Path, top: str, ports: dict[str, Port], a: str, b: str, p: str):
+    listing = ", ".join(q.describe() for q in ports.values()) or "none"
+    for role, name, direction in (("a", a, "input"), ("b", b, "input"), ("p", p, "output")):
+        if name not in ports:
+            raise InputError(
+                f"{path}: module '{top}' has no port '{name}' (given as {role}); its ports: "
+                f"{listing}"
+            )
+        if ports[name].direction != direction:
+            raise InputError(
+                f"{path}: port '{name}' of module '{top}' is an {ports[name].direction}; "
+                f"{role} must be an {direction}"
+            )
+    if len({a, b, p}) != 3:
+        raise InputError(f"{path}: a, b and p must be three different ports, not {a}, {b}, {p}")
+    for role, name in (("a", a), ("b", b)):
+        w = ports[name].width
+        if w > 32:
+            raise InputError(
+                f"{path}: port '{name}' ({role}) of module '{top}' is {w} bits wide; operands "
+                f"may be 1..32 bits"
+            )
+    others = [q for q in ports.values() if q.direction != "output" and q.name not in (a, b)]
+    if others:
+        raise InputError(
+            f"{path}: module '{top}' has inputs besides a and b: "
+            f"{', '.join(q.describe() for q in others)}; only a x b -> p modules can be "
+            f"imported"
+        )
+
+
+# -- step 2: compile the harness ---------------------------------------------------------------
+
+_HARNESS = r"""// axhdl import harness: evaluates module {top} on operand code pairs in one process.
+//   harness table OUT      every (a, b) pair, a-major, as little-endian uint64 results
+//   harness eval IN OUT    the uint64 (a, b) pairs in IN, results to OUT
+#include "Vaxhdl.h"
+#include "verilated.h"
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+static Vaxhdl* dut;
+
+static inline uint64_t eval1(uint64_t a, uint64_t b) {{
+    dut->{a} = static_cast<std::remove_reference<decltype(dut->{a})>::type>(a);
+    dut->{b} = static_cast<std::remove_reference<decltype(dut->{b})>::type>(b);
+    dut->eval();
+    return static_cast<uint64_t>(dut->{p}) & {mask}ULL;
+}}
+
+static int put(const char* path, const std::vector<uint64_t>& v) {{
+    FILE* f = std::fopen(path, "wb");
+    if (!f || std::fwrite(v.data(), 8, v.size(), f) != v.size()) {{
+        std::fprintf(stderr, "cannot write %s\n", path);
+        return 1;
+    }}
+    return std::fclose(f) != 0;
+}}
+
+int main(int argc, char** argv) {{
+    VerilatedContext ctx;
+    Vaxhdl top{{&ctx, "top"}};
+    dut = &top;
+    int rc = 2;
+    if (argc == 3 && !std::strcmp(argv[1], "table")) {{
+        const uint64_t na = 1ULL << {na}, nb = 1ULL << {nb};
+        std::vector<uint64_t> out(na * nb);
+        for (uint64_t a = 0; a < na; ++a)
+            for (uint64_t b = 0; b < nb; ++b) out[a * nb + b] = eval1(a, b);
+        rc = put(argv[2], out);
+    }} else if (argc == 4 && !std::strcmp(argv[1], "eval")) {{
+        FILE* f = std::fopen(argv[2], "rb");
+        if (!f) {{ std::fprintf(stderr, "cannot read %s\n", argv[2]); return 1; }}
+        std::vector<uint64_t> in;
+        uint64_t buf[2];
+        while (std::fread(buf, 8, 2, f) == 2) {{ in.push_back(buf[0]); in.push_back(buf[1]); }}
+        std::fclose(f);
+        std::vector<uint64_t> out(in.size() / 2);
+        for (size_t i = 0; i < out.size(); ++i) out[i] = eval1(in[2 * i], in[2 * i + 1]);
+        rc = put(argv[3], out);
+    }} else {{
+        std::fprintf(stderr, "usage: %s table OUT | eval IN OUT\n", argv[0]);
+    }}
+    top.final();
+    return rc;
+}}
+"""
+
+
+def _cxx() -> str:
+    for name in ("c++", "g++", "clang++"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise ToolMissingError("c++ (the C++ compiler Verilator's models need)",
+                           "sudo apt-get install -y g++")
+
+
+def _verilator_version() -> str:
+    try:
+        return importlib.metadata.version("verilator")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _includes() -> list[str]:
+    root = verilator_root()
+    return [f"-I{root / 'include'}", f"-I{root / 'include' / 'vltstd'}"]
+
+
+def _runtime_objects(cxx: str) -> tuple[list[Path], list[tuple[list[str], Path, Path]]]:
+    """Verilator's runtime objects (compiled once per Verilator version and compiler) and, for
+    each one missing, the command that compiles it to a temporary file, that file and the
+    object's final path."""
+    key = content_hash("verilator-runtime", _verilator_version(), cxx, _CXXFLAGS, _DEFINES)
+    rdir = cache_dir() / "imported" / f"runtime-{key[:16]}"
+    rdir.mkdir(parents=True, exist_ok=True)
+    objs, todo = [], []
+    for src in ("verilated.cpp", "verilated_threads.cpp"):
+        obj = rdir / src.replace(".cpp", ".o")
+        objs.append(obj)
+        if not obj.exists():
+            tmp = rdir / f".{obj.stem}.{os.getpid()}.tmp.o"
+            cmd = [cxx, *_CXXFLAGS, *_includes(), *_DEFINES, "-c",
+                   str(verilator_root() / "include" / src), "-o", str(tmp)]
+            todo.append((cmd, tmp, obj))
+    return objs, todo
+
+
+def _build(work: Path, src: Path, top: str, ports: dict[str, Port], a: str, b: str, p: str):
+    """Verilate ``src`` and link it with the harness into ``work/harness``."""
+    obj = work / "obj"
+    run_tool(
+        [find("verilator"), "--cc", *_VERILATOR_FLAGS, "--top-module", top, "--prefix",
+         "Vaxhdl", "--Mdir", str(obj), str(src)],
+        what="verilator --cc", timeout=300,
+    )
+    pw = ports[p].width
+    mask = (1 << pw) - 1 if pw < 64 else (1 << 64) - 1
+    (obj / "harness.cpp").write_text(_HARNESS.format(
+        top=top, a=a, b=b, p=p, mask=hex(mask), na=ports[a].width, nb=ports[b].width))
+    cxx = _cxx()
+    runtime, todo = _runtime_objects(cxx)
+    design = sorted(str(f.name) for f in obj.glob("Vaxhdl*.cpp"))
+    base = [cxx, *_CXXFLAGS, "-I.", *_includes(), *_DEFINES, "-c"]
+    cmds = [*(t[0] for t in todo), [*base, "harness.cpp"], [*base, *design]]
+    try:
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            futures = [ex.submit(run_tool, c, cwd=obj, what="c++", timeout=600) for c in cmds]
+            for f in futures:
+                f.result()
+        for _, tmp, final in todo:
+            os.replace(tmp, final)
+    finally:
+        for _, tmp, _ in todo:
+            tmp.unlink(missing_ok=True)
+    objs = [str(obj / "harness.o"), *(str(obj / d.replace(".cpp", ".o")) for d in design)]
+    run_tool([cxx, *objs, *(str(r) for r in runtime), "-pthread", "-o",
+              str(work / "harness")], cwd=obj, what="c++ (link)", timeout=300)
+    shutil.rmtree(obj, ignore_errors=True)
+
+
+# -- step 3: the cached import -----------------------------------------------------------------
+
+
+@dataclass
+class ImportedCircuit:
+    """An imported module: its ports, the compiled harness and (small widths) the table."""
+
+    source: str  # the path it was imported from
+    sha256: str
+    top: str
+    a: Port
+    b: Port
+    p: Port
+    ports: tuple[Port, ...]
+    directory: Path  # the cache entry
+
+    @property
+    def harness(self) -> Path:
+        return self.directory / "harness"
+
+    @property
+    def verilog_path(self) -> Path:
+        """The copy of the source the harness was built from."""
+        return self.directory / "source.v"
+
+    @property
+    def table_path(self) -> Path | None:
+        path = self.directory / "table.npy"
+        return path if path.exists() else None
+
+    def table(self) -> np.ndarray | None:
+        """Output codes, shape ``(2^a_width, 2^b_width)``, indexed by operand codes."""
+        path = self.table_path
+        if path is None:
+            return None
+        flat = np.load(path)
+        return flat.reshape(1 << self.a.width, 1 << self.b.width)
+
+    def evaluate(self, codes_a, codes_b) -> np.ndarray:
+        """Output codes for operand code pairs, by running the harness (int64)."""
+        ca = np.asarray(codes_a, dtype=np.uint64).ravel()
+        cb = np.asarray(codes_b, dtype=np.uint64).ravel()
+        if ca.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        with tempfile.TemporaryDirectory(prefix="axhdl-eval-") as tmp:
+            pairs = np.empty(2 * ca.size, dtype="<u8")
+            pairs[0::2], pairs[1::2] = ca, cb
+            pairs.tofile(Path(tmp) / "in.bin")
+            run_tool([str(self.harness), "eval", str(Path(tmp) / "in.bin"),
+                      str(Path(tmp) / "out.bin")], what=f"{self.top} harness", timeout=3600)
+            out = np.fromfile(Path(tmp) / "out.bin", dtype="<u8")
+        return out.astype(np.int64)
+
+
+def _load_meta(entry: Path) -> ImportedCircuit:
+    meta = json.loads((entry / "meta.json").read_text())
+    ports = tuple(Port(**q) for q in meta["ports"])
+    by_name = {q.name: q for q in ports}
+    return ImportedCircuit(meta["source"], meta["sha256"], meta["top"], by_name[meta["a"]],
+                           by_name[meta["b"]], by_name[meta["p"]], ports, entry)
+
+
+def import_verilog(path, top: str, a: str = "a", b: str = "b", p: str = "p",
+                   check=None) -> ImportedCircuit:
+    """Import module ``top`` of ``path`` (cached by file content, ports and Verilator version).
+
+    Every problem is one :class:`InputError`: missing file, syntax error (with Verilator's
+    messages), missing top module, missing port, port of the wrong direction or width, other
+    inputs, sequential logic. ``check(a_port, b_port, p_port)``, if given, may refuse the
+    ports before anything is built."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Verilog file '{path}' does not exist")
+    sha = file_hash(path)
+    key = content_hash("imported", HARNESS_VERSION, sha, top, a, b, p, _verilator_version())
+    root = cache_dir() / "imported"
+    entry = root / key[:24]
+    if (entry / "meta.json").exists():
+        try:
+            circuit = _load_meta(entry)
+        except (OSError, ValueError, KeyError, TypeError):
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            if check is not None:
+                check(circuit.a, circuit.b, circuit.p)
+            return circuit
+    ports = inspect_verilog(path, top)
+    _check_ports(path, top, ports, a, b, p)
+    if check is not None:
+        check(ports[a], ports[b], ports[p])
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".import-", dir=root))
+    try:
+        src = work / "source.v"
+        shutil.copyfile(path, src)
+        if file_hash(src) != sha:
+            raise InputError(f"{path}: the file changed while it was being imported")
+        _build(work, src, top, ports, a, b, p)
+        if ports[a].width + ports[b].width <= MAX_TABLE_WIDTH:
+            run_tool([str(work / "harness"), "table", str(work / "table.bin")],
+                     what=f"{top} harness", timeout=600)
+            flat = np.fromfile(work / "table.bin", dtype="<u8").astype(np.int64)
+            (work / "table.bin").unlink()
+            np.save(work / "table.npy", flat)
+        meta = {
+            "source": str(path.resolve()), "sha256": sha, "top": top, "a": a, "b": b, "p": p,
+            "ports": [asdict(q) for q in ports.values()], "verilator": _verilator_version(),
+            "harness_version": HARNESS_VERSION,
+        }
+        atomic_write(work / "meta.json", json.dumps(meta, indent=1))
+        try:
+            os.replace(work, entry)
+        except OSError:  # another process imported the same circuit first
+            if not (entry / "meta.json").exists():
+                raise
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return _load_meta(entry)
+
+
+# -- the unit ----------------------------------------------------------------------------------
+
+
+@register
+class VerilogUnit(ArithmeticUnit):
+    """A third-party combinational multiplier, characterised by exhaustive simulation."""
+
+    family = "verilog"
+    description = "third-party combinational multiplier imported from a Verilog file"
+    citation = (
+        "the circuit's own source; simulated with Verilator (W. Snyder et al., "
+        "https://verilator.org)"
+    )
+    notes = (
+        "Widths come from the ports (a_width/b_width, if given, must match them). The result "
+        "table is computed once per file content and cached; above 16 operand bits results "
+        "are computed on demand by the compiled harness. verilog() is the file plus a wrapper "
+        "module 'name' (default <top>_axhdl) with ports a, b, p unless the module already has "
+        "exactly those ports at full width."
+    )
+    params = (
+        Param("path", str, REQUIRED, "the Verilog file"),
+        Param("top", str, REQUIRED, "the module to import"),
+        Param("a", str, "a", "input port of operand a"),
+        Param("b", str, "b", "input port of operand b"),
+        Param("p", str, "p", "output port of the product"),
+        Param("shift", int, 0, "the output holds the product shifted right by this many bits",
+              min=0, max=62),
+        Param("name", str, None, "module name of the wrapper (default <top>_axhdl)"),
+    )
+
+    @classmethod
+    def all_params(cls) -> tuple[Param, ...]:
+        return (
+            Param("a_width", int, None, "width of operand a (default: the port's)", min=1,
+                  max=32),
+            Param("b_width", int, None, "width of operand b (default: the port's)", min=1,
+                  max=32),
+            Param("signed", bool, False, "two's-complement operands and result"),
+        ) + cls.params
+
+    @classmethod
+    def validate(cls, kwargs: dict) -> dict:
+        values = validate_params(cls.family, cls.all_params(), _split_width(cls.family, kwargs))
+        for key in ("top", "a", "b", "p"):
+            if not _IDENT.match(values[key]):
+                raise ValueError(
+                    f"Parameter '{key}' must be a Verilog identifier, not {values[key]!r}")
+        if values["name"] is not None and not _IDENT.match(values["name"]):
+            raise ValueError(
+                f"Parameter 'name' must be a Verilog identifier, not {values['name']!r}")
+        path = Path(values["path"]).expanduser()
+        if not path.is_file():
+            raise InputError(f"Verilog file '{values['path']}' does not exist")
+        values["path"] = str(path.resolve())
+        return values
+
+    def __init__(self, **kwargs):
+        values = type(self).validate(kwargs)
+
+        def check(a: Port, b: Port, p: Port) -> None:
+            for key, port in (("a_width", a), ("b_width", b)):
+                if values[key] is not None and values[key] != port.width:
+                    raise InputError(
+                        f"{values['path']}: port '{port.name}' of module '{values['top']}' is "
+                        f"{port.width} bits wide, but {key}={values[key]} was given"
+                    )
+            full = a.width + b.width
+            if p.width + values["shift"] > full:
+                raise InputError(
+                    f"{values['path']}: output port '{p.name}' of module '{values['top']}' is "
+                    f"{p.width} bits wide"
+                    + (f" (shifted by {values['shift']})" if values["shift"] else "")
+                    + f", wider than a_width + b_width = {full}"
+                )
+
+        circuit = import_verilog(values["path"], values["top"], values["a"], values["b"],
+                                 values["p"], check=check)
+        values["a_width"], values["b_width"] = circuit.a.width, circuit.b.width
+        self._params = values
+        self._circuit = circuit
+        self._table = circuit.table()
+        if self._params["name"] is not None and self._params["name"] != self.top:
+            modules = _modules_in(circuit.verilog_path.read_text(errors="replace"))
+            if self._params["name"] in modules:
+                raise ValueError(
+                    f"Parameter 'name' ({self._params['name']!r}) names a module that "
+                    f"{values['path']} already defines"
+                )
+        if self._params["name"] == self.top and self.needs_wrapper:
+            raise ValueError(
+                f"Parameter 'name' ({self.top!r}) must differ from 'top' when the ports are "
+                f"not a, b, p of full width (a wrapper module is needed)"
+            )
+
+    # -- facts ----------------------------------------------------------------------------
+
+    @property
+    def circuit(self) -> ImportedCircuit:
+        return self._circuit
+
+    @property
+    def top(self) -> str:
+        return self._params["top"]
+
+    @property
+    def shift(self) -> int:
+        return self._params["shift"]
+
+    @property
+    def needs_wrapper(self) -> bool:
+        """True unless the module already has exactly the ports a, b and p at full width."""
+        c = self._circuit
+        return not (
+            (c.a.name, c.b.name, c.p.name) == ("a", "b", "p")
+            and c.p.width == self.p_width
+            and self.shift == 0
+            and len(c.ports) == 3
+            and self._params["name"] in (None, self.top)
+        )
+
+    @property
+    def name(self) -> str:
+        if self._params["name"] is not None:
+            return self._params["name"]
+        return f"{self.top}_axhdl" if self.needs_wrapper else self.top
+
+    @property
+    def info(self) -> dict:
+        info = super().info
+        info["source"] = {"path": self._circuit.source, "sha256": self._circuit.sha256,
+                          "top": self.top, "table": str(self._circuit.table_path or "")}
+        return info
+
+    # -- behaviour ------------------------------------------------------------------------
+
+    def model(self, a, b, **controls) -> np.ndarray:
+        """Result of the simulated circuit: the output code read as a value, times 2^shift."""
+        ca = to_code(a, self.a_width)
+        cb = to_code(b, self.b_width)
+        ca, cb = np.broadcast_arrays(ca, cb)
+        if self._table is not None:
+            raw = self._table[ca, cb]
+        else:
+            raw = self._circuit.evaluate(ca, cb).reshape(ca.shape)
+        return from_code(raw, self._circuit.p.width, self.signed) << self.shift
+
+    def verilog(self) -> str:
+        """The imported file, plus the wrapper module :attr:`name` with ports a, b, p."""
+        text = self._circuit.verilog_path.read_text(errors="replace")
+        if not self.needs_wrapper:
+            return text
+        return text.rstrip("\n") + "\n\n" + self._wrapper()
+
+    def _wrapper(self) -> str:
+        c, na, nb, pw = self._circuit, self.a_width, self.b_width, self.p_width
+        sg = "signed " if self.signed else ""
+        up = c.p.width
+        parts = []
+        ext = pw - up - self.shift
+        if ext > 0:
+            fill = f"u_p[{up - 1}]" if self.signed else "1'b0"
+            parts.append(f"{{{ext}{{{fill}}}}}")
+        parts.append("u_p")
+        if self.shift:
+            parts.append(f"{{{self.shift}{{1'b0}}}}")
+        value = parts[0] if len(parts) == 1 else "{" + ", ".join(parts) + "}"
+        conns = [f".{c.a.name}(a)", f".{c.b.name}(b)", f".{c.p.name}(u_p)"]
+        conns += [f".{q.name}()" for q in c.ports if q.name not in (c.a.name, c.b.name, c.p.name)]
+        return (
+            f"// axhdl wrapper: ports a, b, p around the imported module {self.top}\n"
+            f"/* verilator lint_off PINCONNECTEMPTY */\n"
+            f"module {self.name} (\n"
+            f"    input  wire {sg}[{na - 1}:0] a,\n"
+            f"    input  wire {sg}[{nb - 1}:0] b,\n"
+            f"    output wire {sg}[{pw - 1}:0] p\n"
+            f");\n"
+            f"    wire [{up - 1}:0] u_p;\n"
+            f"    {self.top} u_{self.top} ({', '.join(conns)});\n"
+            f"    assign p = {value};\n"
+            f"endmodule\n"
+            f"/* verilator lint_on PINCONNECTEMPTY */\n"
+        )

@@ -1,0 +1,158 @@
+"""Mitchell's logarithmic multiplier, optionally with truncated fractions (Mitch-w).
+
+Mitchell (1962) writes a non-zero operand as ``x = 2^k (1 + f)`` with ``k`` the position of
+its leading one and ``0 <= f < 1`` the bits below it, and approximates ``log2 x ≈ k + f``.
+The product is the approximate antilogarithm of the sum of the two logarithms:
+
+    a·b ≈ 2^(ka+kb)   (1 + fa + fb)   if fa + fb < 1
+    a·b ≈ 2^(ka+kb+1) (fa + fb)       otherwise
+
+and 0 when either operand is 0 (zero detection). Mitch-w (Kim et al., IEEE TC 2019) keeps
+only the ``w`` most significant fraction bits of each operand before the addition.
+
+The functions :func:`log_product` (numpy) and :func:`log_product_rtl` (Amaranth) implement
+this datapath once, with an optional constant added to the fraction sum, for this family and
+for the minimally biased multiplier (:mod:`.mbm`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, unsigned
+
+from axhdl.params import Param
+from axhdl.registry import register
+
+from ._log import add_rtl, leading_one_rtl, log_split, shift_left_rtl
+from ._signmag import SignMagnitudeUnit
+
+__all__ = ["Mitchell", "log_product", "log_product_rtl", "fraction_bits"]
+
+
+def fraction_bits(na: int, nb: int) -> int:
+    """Bits of the fixed-point fraction datapath: every fraction bit of the wider operand."""
+    return max(na, nb) - 1
+
+
+def log_product(a, b, na: int, nb: int, *, keep: int | None = None, correction: int = 0):
+    """Mitchell's approximate product of non-negative integers ``a`` (``na`` bits), ``b``.
+
+    The fractions ``fa = (a - 2^ka) / 2^ka`` are fixed-point numbers with
+    ``F = fraction_bits(na, nb)`` bits (exact: an ``n``-bit operand has at most ``n - 1``
+    fraction bits); ``keep`` truncates each to its ``keep`` most significant bits. The
+    optional ``correction`` (an integer in units of ``2^-keep``) is added to the fraction sum
+    when it is below 1, and ``correction >> 1`` when it is not (the sum is then scaled by
+    ``2^(ka+kb+1)``, so both add about ``correction·2^(ka+kb-keep)`` to the product).
+    The antilogarithm ``2^k (1 + f)`` is truncated to an integer.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    a, b = np.broadcast_arrays(a, b)
+    big_f = fraction_bits(na, nb)
+    kept = big_f if keep is None else min(keep, big_f)
+    drop = big_f - kept
+    ka, fa = log_split(a, na)
+    kb, fb = log_split(b, nb)
+    # fraction values as F-bit fixed point, truncated to the kept bits
+    xa = ((fa << (big_f - ka)) >> drop) << drop
+    xb = ((fb << (big_f - kb)) >> drop) << drop
+    one = np.int64(1) << big_f
+    total = xa + xb
+    carry = (total >= one).astype(np.int64)
+    frac = total - carry * one
+    corr = np.where(carry == 1, correction >> 1, correction).astype(np.int64) << drop
+    mantissa = one + frac + corr  # (1 + f) in units of 2^-F
+    k = ka + kb + carry
+    e = k - big_f
+    value = np.where(e >= 0, mantissa << np.maximum(e, 0), mantissa >> np.maximum(-e, 0))
+    return np.where((a == 0) | (b == 0), 0, value)
+
+
+def log_product_rtl(
+    m: Module,
+    a: Value,
+    b: Value,
+    na: int,
+    nb: int,
+    *,
+    keep: int | None = None,
+    correction: int = 0,
+    prefix: str = "log",
+) -> Value:
+    """The hardware of :func:`log_product`: leading-one detectors, normalizing shifters,
+    fraction adder, (correction,) antilogarithm shifter and zero detection."""
+    big_f = fraction_bits(na, nb)
+    if big_f == 0:  # 1-bit operands: no fraction, the product is a AND b
+        return a[0] & b[0]
+    kept = big_f if keep is None else min(keep, big_f)
+    drop = big_f - kept
+    k_bits = (max(na, nb) - 1).bit_length()
+    ka, nz_a = leading_one_rtl(m, a, na, f"{prefix}_a", k_bits)
+    kb, nz_b = leading_one_rtl(m, b, nb, f"{prefix}_b", k_bits)
+
+    def fraction(x: Value, k: Signal, name: str) -> Signal:
+        norm = Signal(unsigned(len(x) + big_f), name=f"{name}_norm")
+        m.d.comb += norm.eq((x << big_f) >> k)  # leading one at bit F
+        frac = Signal(unsigned(big_f), name=f"{name}_frac")
+        if kept:
+            m.d.comb += frac.eq(Cat(Const(0, drop), norm[drop:big_f]))
+        return frac
+
+    frac_a = fraction(a, ka, f"{prefix}_a")
+    frac_b = fraction(b, kb, f"{prefix}_b")
+    total = add_rtl(m, frac_a, frac_b, big_f + 1, f"{prefix}_fsum")
+    carry = total[big_f]
+    one_f = Cat(total[:big_f], Const(1, 1))  # 1.f
+    if correction:
+        corr = Signal(unsigned(big_f), name=f"{prefix}_corr")
+        m.d.comb += corr.eq(Mux(carry, (correction >> 1) << drop, correction << drop))
+        mantissa = add_rtl(m, one_f, corr, big_f + 2, f"{prefix}_mant")
+    else:
+        mantissa = Signal(unsigned(big_f + 2), name=f"{prefix}_mant")
+        m.d.comb += mantissa.eq(one_f)
+    k_sum = add_rtl(m, ka, kb, k_bits + 1, f"{prefix}_ksum")
+    k = add_rtl(m, k_sum, carry, k_bits + 2, f"{prefix}_k")
+    # 2^k (1.f): the mantissa shifted left by k, its F fraction bits then dropped
+    shifted = shift_left_rtl(m, mantissa, k, na + nb + 1 + big_f, f"{prefix}_antilog")
+    return Mux(nz_a & nz_b, shifted[big_f:], 0)
+
+
+@register
+class Mitchell(SignMagnitudeUnit):
+    """Mitchell's logarithmic multiplier with zero detection; ``w`` truncates the fractions."""
+
+    family = "mitchell"
+    description = (
+        "Mitchell's logarithmic multiplier: log2 via leading one + fraction, add, approximate "
+        "antilog; zero detection; optional fraction truncation to w bits (Mitch-w)"
+    )
+    citation = (
+        "J. N. Mitchell, 'Computer multiplication and division using binary logarithms', IRE "
+        "Trans. Electronic Computers EC-11(4), pp. 512-517, 1962; truncation: M. S. Kim, A. A. "
+        "Del Barrio, L. T. Oliveira, R. Hermida and N. Bagherzadeh, 'Efficient Mitchell's "
+        "approximate log multipliers for convolutional neural networks', IEEE Trans. "
+        "Computers 68(5), pp. 660-675, 2019"
+    )
+    notes = (
+        "The fraction datapath has max(a_width, b_width) - 1 bits, so without w the log and "
+        "antilog steps lose nothing beyond Mitchell's piecewise-linear approximation (the "
+        "result is always an integer <= a*b; worst case -1/9 at fractions 0.5 + 0.5). w keeps "
+        "the w most significant fraction bits of each operand (plain truncation; the authors' "
+        "Mitch-w RTL additionally appends a rounding 1 and truncates the decoder output, which "
+        "this generator does not). A zero operand gives 0. signed=true: sign-magnitude around "
+        "the unsigned core (|-2^(n-1)| = 2^(n-1) included)."
+    )
+    params = (
+        Param("w", int, None, "fraction bits kept after the leading one (absent: all)",
+              min=0, max="max(a_width, b_width) - 1"),
+    )
+
+    @property
+    def w(self) -> int | None:
+        return self._params["w"]
+
+    def core_model(self, ma, mb):
+        return log_product(ma, mb, self.a_width, self.b_width, keep=self.w)
+
+    def core_rtl(self, m, ma, mb):
+        return log_product_rtl(m, ma, mb, self.a_width, self.b_width, keep=self.w)

@@ -1,0 +1,72 @@
+"""Power-of-two weights (Lin, Courbariaux, Memisevic and Bengio, ICLR 2016).
+
+The weight operand ``b`` is rounded to the nearest power of two, keeping its sign, so the
+product is a shift of ``a``::
+
+    b' = sign(b)·2^e,  2^e the power of two nearest to |b| (ties: the larger one)
+    a·b ≈ a·b'         (0 when b = 0)
+
+With ``t`` the position of the leading one of ``|b|``, the nearest power is ``2^t`` or
+``2^(t+1)``; ``|b| - 2^t >= 2^(t+1) - |b|`` exactly when ``|b| >= 1.5·2^t``, i.e. when the
+bit below the leading one is set, so ``e = t + b[t-1]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from amaranth.hdl import Mux, Signal, unsigned
+
+from axhdl.registry import register
+
+from ._log import add_rtl, bit_length, leading_one_rtl, shift_left_rtl
+from ._signmag import SignMagnitudeUnit
+
+__all__ = ["PowerOfTwo", "nearest_power_of_two"]
+
+
+def nearest_power_of_two(x, width: int) -> np.ndarray:
+    """The power of two nearest to each non-negative ``x`` (ties to the larger; 0 stays 0)."""
+    x = np.asarray(x, dtype=np.int64)
+    t = np.maximum(bit_length(x, width) - 1, 0)
+    low = np.int64(1) << t
+    high = low << 1
+    nearest = np.where(x - low >= high - x, high, low)
+    return np.where(x == 0, 0, nearest)
+
+
+@register
+class PowerOfTwo(SignMagnitudeUnit):
+    """b rounded to the nearest power of two (sign kept); the product is a shift of a."""
+
+    family = "pot"
+    description = (
+        "power-of-two weights: b rounded to the nearest power of two (sign kept), "
+        "the product is a shift of a"
+    )
+    citation = (
+        "Z. Lin, M. Courbariaux, R. Memisevic and Y. Bengio, 'Neural networks with few "
+        "multiplications', International Conference on Learning Representations (ICLR), 2016"
+    )
+    notes = (
+        "Nearest in the linear domain; a tie (|b| = 3·2^(t-1), e.g. 3, 6, 12) rounds up to "
+        "the larger power, which is what testing the bit below the leading one gives. b = 0 "
+        "gives 0 (zero is not rounded to 1). Rounding up cannot overflow the result: "
+        "(2^na - 1)·2^nb < 2^(na+nb) unsigned, and signed magnitudes round to at most "
+        "2^(nb-1), so p_width stays a_width + b_width. signed=true: sign-magnitude (the "
+        "most negative operand's magnitude 2^(n-1) included)."
+    )
+    weight_operand = "b"
+
+    def core_model(self, ma, mb):
+        return np.asarray(ma, dtype=np.int64) * nearest_power_of_two(mb, self.b_width)
+
+    def core_rtl(self, m, ma, mb):
+        nb = self.b_width
+        pos, nz = leading_one_rtl(m, mb, nb, "pot_b")
+        # the bit below the leading one: (b << 1) >> t, bit 0 (0 when t = 0)
+        below = Signal(name="pot_round")
+        twice = Signal(unsigned(nb + 1), name="pot_b2")
+        m.d.comb += [twice.eq(mb << 1), below.eq((twice >> pos)[0])]
+        exponent = add_rtl(m, pos, below, len(pos) + 1, "pot_exp")
+        shifted = shift_left_rtl(m, ma, exponent, self.p_width, "pot_out")
+        return Mux(nz, shifted, 0)

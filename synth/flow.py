@@ -1,0 +1,459 @@
+"""The PPA flow: synthesis, timing, data-driven power and energy, savings against the exact unit.
+
+``ppa(unit)`` runs, for the unit and for ``exact`` of the same widths and signedness (the
+baseline), the identical flow:
+
+1. **Synthesis** (Yosys, :func:`axhdl.synth.yosys.synthesize`): flatten, generic synthesis
+   (transistor estimate ``stat -tech cmos``), ``dfflibmap`` for registered units, ``abc``
+   mapping to the liberty with the clock period as delay target, area and cells from
+   ``stat -liberty``, logic depth from ``ltp``.
+2. **Timing** (OpenSTA, :mod:`axhdl.synth.sta`): critical path and its delay, the maximum
+   clock frequency, and a per-cell power calibration.
+3. **Activity** (Icarus on the liberty's cell models, :mod:`axhdl.synth.activity`): toggle
+   rates of every cell output under a workload — uniform random operands (seeded) or operand
+   samples from a file — one operation per clock period.
+4. **Power** (:mod:`axhdl.synth.power`): each cell's calibrated power weighted by its simulated
+   toggle rate; internal, switching, leakage; energy per operation = total power × period.
+
+The default period is the critical-path delay of the exact unit of the same widths mapped
+without a delay target, rounded up to 0.1 ns: the baseline meets it, and the unit and its
+baseline are always compared at one period.
+
+Every stage is cached by the hash of its inputs (Verilog, liberty file, period, workload,
+seed, vectors, cell models, tool versions); every result carries its provenance.
+
+References: the flow follows MAxPy (Y. Arbeletche et al., "MAxPy: a framework for bridging
+approximate computing circuits and their applications", IEEE TCAS-II, 2023 — Yosys and
+OpenSTA around Python), with power from gate-level switching activity as in EvoApproxLib
+(V. Mrazek et al., "EvoApproxSb: library of approximate adders and multipliers for circuit
+design and benchmarking of approximation methods", DATE 2017).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+from axhdl.errors import InputError, ToolFailedError
+from axhdl.registry import make_unit
+from axhdl.results import atomic_write, cache_dir, content_hash, file_hash, provenance
+from axhdl.toolchain import OSU018_CELLS_V, OSU018_LIBERTY, default_liberty, tool_versions
+
+from .activity import netlist_cells, simulate_activity, workload_vectors
+from .evaluator import evaluate_activity, supports
+from .liberty import Library, load_liberty
+from .power import energy_pj, power_from_activity
+from .sta import run_sta
+from .yosys import synthesize
+
+__all__ = [
+    "ppa",
+    "implement",
+    "default_period",
+    "baseline_unit",
+    "resolve_liberty",
+    "cells_model_for",
+    "FLOW_VERSION",
+    "FIGURES",
+]
+
+#: bump when a change of the flow changes its numbers (part of every cache key)
+FLOW_VERSION = 2
+
+#: the figures compared between a unit and its baseline: result key → savings key
+FIGURES = {"area": "area", "power": "power", "energy_pj": "energy", "delay_ns": "delay",
+           "pdp_pj": "pdp"}
+
+ACTIVITY_MODES = ("simulated", "vectorless")
+SIMULATORS = ("auto", "evaluator", "icarus")
+
+
+# -- inputs ------------------------------------------------------------------------------
+
+def resolve_liberty(liberty: str | os.PathLike | None) -> Library:
+    """The liberty to map to (default OSU 0.18 µm), parsed; InputError naming a bad file."""
+    path = default_liberty() if liberty is None else str(liberty)
+    return load_liberty(path)
+
+
+def cells_model_for(library: Library, cells_v: str | os.PathLike | None = None) -> Path:
+    """The Verilog cell models that simulate ``library``'s cells: ``cells_v`` if given, else
+    the ``.v`` file beside the ``.lib`` (the OSU packages ship ``osu0*_stdcells.v``)."""
+    if cells_v is not None:
+        path = Path(cells_v)
+        if not path.is_file():
+            raise InputError(f"Cell models file not found: {cells_v}")
+        return path
+    lib = Path(library.path)
+    if lib == OSU018_LIBERTY.resolve():
+        return OSU018_CELLS_V
+    beside = lib.with_suffix(".v")
+    if beside.is_file():
+        return beside
+    raise InputError(
+        f"No Verilog cell models for liberty {library.path} (looked for {beside}); "
+        f"give them with --cells-v, or use --activity vectorless"
+    )
+
+
+def _check_library(library: Library, unit, registered: bool) -> None:
+    if not any(c.combinational and not c.dont_use for c in library.cells.values()):
+        raise InputError(
+            f"Liberty file {library.path} has no combinational cell with a function; "
+            f"synthesis needs logic cells"
+        )
+    if library.smallest_inverter() is None:
+        raise InputError(f"Liberty file {library.path} has no inverter cell, which mapping needs")
+    if registered and not library.flip_flops():
+        raise InputError(
+            f"Liberty file {library.path} has no flip-flop cell, which the registered unit "
+            f"{unit.spec} (latency {unit.latency}) needs"
+        )
+
+
+def baseline_unit(unit):
+    """``exact`` of the unit's widths and signedness (None for kinds without an exact baseline)."""
+    if unit.kind != "multiplier":
+        return None
+    return make_unit(
+        f"exact:a_width={unit.a_width},b_width={unit.b_width},"
+        f"signed={'true' if unit.signed else 'false'}"
+    )
+
+
+# -- caching -------------------------------------------------------------------------------
+
+def _stage_dir(kind: str, key_parts: list) -> Path:
+    key = content_hash(kind, FLOW_VERSION, key_parts, tool_versions())
+    return cache_dir() / kind / key
+
+
+def _cached_stage(kind: str, key_parts: list, compute: Callable[[Path], dict]) -> tuple[dict, Path]:
+    """Run ``compute(workdir)`` once per key; its files and ``result.json`` are kept together.
+
+    The directory is filled in a temporary sibling and renamed into place, so a killed run
+    leaves nothing half-written.
+    """
+    final = _stage_dir(kind, key_parts)
+    result_file = final / "result.json"
+    if result_file.is_file():
+        try:
+            return json.loads(result_file.read_text()), final
+        except (OSError, json.JSONDecodeError):
+            shutil.rmtree(final, ignore_errors=True)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        result = compute(tmp)
+        atomic_write(tmp / "result.json", json.dumps(result, indent=1, sort_keys=True))
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another process finished the same stage first
+            if not result_file.is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return json.loads(result_file.read_text()), final
+
+
+# -- stages --------------------------------------------------------------------------------
+
+_VERILOG: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _verilog(unit) -> str:
+    """``unit.verilog()``, generated once per unit object."""
+    try:
+        return _VERILOG[unit]
+    except (KeyError, TypeError):
+        pass
+    text = unit.verilog()
+    try:
+        _VERILOG[unit] = text
+    except TypeError:
+        pass
+    return text
+
+
+def _registered(unit) -> bool:
+    return getattr(unit, "latency", 0) > 0
+
+
+def implement(unit, library: Library, period_ns: float | None) -> dict:
+    """Synthesis and timing (with the per-cell power calibration) of ``unit``; cached.
+
+    ``period_ns`` None maps without a delay target (used for the default period).
+    """
+    verilog = _verilog(unit)
+    registered = _registered(unit)
+    _check_library(library, unit, registered)
+    lib_hash = file_hash(library.path)
+    key = ["implement", verilog, unit.name, lib_hash, period_ns, registered]
+
+    def compute(work: Path) -> dict:
+        try:
+            synth = synthesize(
+                verilog, unit.name, library.path, period_ns=period_ns, workdir=work,
+                registered=registered,
+            )
+        except ToolFailedError as e:
+            text = str(e)
+            if "liberty" in text.lower() or "dfflibmap" in text.lower():
+                raise InputError(
+                    f"Liberty file {library.path} cannot be used: "
+                    f"{text.splitlines()[-1].strip()}"
+                ) from None
+            raise
+        cells, ports = netlist_cells(work / "netlist.json", unit.name)
+        clock = "clk" if registered and "clk" in ports else None
+        sta_period = period_ns if period_ns else 10.0
+        sta = run_sta(work / "netlist.v", unit.name, library, sta_period, clock=clock)
+        (work / "sta.log").write_text(sta.pop("log"))
+        (work / "yosys_script.ys").write_text(synth.pop("script"))
+        synth.pop("log")
+        return {
+            **synth,
+            **{k: v for k, v in sta.items()},
+            "sta_period_ns": sta_period,
+            "instances": cells,
+            "ports": ports,
+            "clock": clock,
+        }
+
+    result, where = _cached_stage("implement", key, compute)
+    result["netlist"] = str(where / "netlist.v")
+    result["netlist_json"] = str(where / "netlist.json")
+    return result
+
+
+def default_period(unit, library: Library) -> float:
+    """The default clock period for ``unit`` (normally the exact baseline).
+
+    The critical-path delay of ``unit`` mapped without a delay target, rounded up to 0.1 ns;
+    if the unit mapped *at* that period (gate sizing toward it) misses it, its delay there,
+    rounded up again — so the unit meets the period it is reported at.
+    """
+    delay = implement(unit, library, None)["delay_ns"]
+    period = max(0.1, math.ceil(delay * 10 - 1e-9) / 10)
+    for _ in range(3):
+        delay = implement(unit, library, period)["delay_ns"]
+        if delay <= period + 1e-9:
+            break
+        period = math.ceil(delay * 10 - 1e-9) / 10
+    return round(period, 1)
+
+
+def _engine(simulator: str, impl: dict, library: Library, registered: bool) -> str:
+    if simulator == "icarus":
+        return "icarus"
+    ok = not registered and supports(library, impl["instances"].values())
+    if simulator == "evaluator" and not ok:
+        raise InputError(
+            "The in-process evaluator handles combinational netlists only; use "
+            "--simulator icarus (or auto) for this unit"
+        )
+    return "evaluator" if ok else "icarus"
+
+
+def _activity(unit, impl: dict, library: Library, cells_v: Path, *, workload, vectors: int,
+              seed: int, simulator: str = "auto") -> dict:
+    registered = _registered(unit)
+    warmup = unit.latency + 1 if registered else 0
+    codes, desc = workload_vectors(unit, workload=workload, vectors=vectors, seed=seed,
+                                   warmup=warmup)
+    engine = _engine(simulator, impl, library, registered)
+    netlist_hash = file_hash(impl["netlist"])
+    models_hash = file_hash(cells_v) if engine == "icarus" else file_hash(library.path)
+    key = ["activity", engine, netlist_hash, desc, seed, vectors, models_hash, warmup]
+
+    def compute(work: Path) -> dict:
+        if engine == "evaluator":
+            sim = evaluate_activity(impl["netlist_json"], unit.name, library, codes,
+                                    warmup=warmup)
+        else:
+            sim = simulate_activity(
+                impl["netlist"], unit.name, library, cells_v, impl["instances"],
+                impl["ports"], codes, clock=impl["clock"], warmup=warmup,
+            )
+        return {
+            "engine": engine,
+            "workload": desc,
+            "transitions": sim["transitions"],
+            "toggle_rates": {k: v["toggle_rate"] for k, v in sim["instances"].items()},
+            "static_probability": {
+                k: v["static_probability"] for k, v in sim["instances"].items()
+            },
+            "inputs": sim["inputs"],
+            "outputs": sim["outputs"],
+        }
+
+    return _cached_stage("activity", key, compute)[0]
+
+
+def _mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
+def _single(unit, library: Library, period_ns: float, *, activity: str, cells_v: Path | None,
+            workload, vectors: int, seed: int, simulator: str) -> dict:
+    impl = implement(unit, library, period_ns)
+    out = {
+        "spec": unit.spec,
+        "name": unit.name,
+        "area": impl["area"],
+        "cells": impl["cells"],
+        "cell_histogram": impl["cell_histogram"],
+        "transistors": impl["transistors"],
+        "depth": impl["depth"],
+        "delay_ns": impl["delay_ns"],
+        "slack_ns": impl["slack_ns"],
+        "fmax_mhz": impl["fmax_mhz"],
+        "critical_path": impl["critical_path"],
+        "period_ns": period_ns,
+    }
+    if activity == "vectorless":
+        power = dict(impl["vectorless_power_w"])
+        act = {"mode": "vectorless", "input_activity": 0.5,
+               "note": "OpenSTA propagates input-port activity 0.5, duty 0.5"}
+    else:
+        sim = _activity(unit, impl, library, cells_v, workload=workload, vectors=vectors,
+                        seed=seed, simulator=simulator)
+        power = power_from_activity(impl["calibration"], sim["toggle_rates"])
+        act = {
+            "mode": "simulated",
+            "engine": sim["engine"],
+            "workload": sim["workload"],
+            "transitions": sim["transitions"],
+            "mean_cell_toggle_rate": _mean(sim["toggle_rates"].values()),
+            "mean_input_toggle_rate": _mean(v["toggle_rate"] for v in sim["inputs"].values()),
+            "mean_output_toggle_rate": _mean(
+                v["toggle_rate"] for v in sim["outputs"].values()
+            ),
+            "mean_static_probability": _mean(sim["static_probability"].values()),
+        }
+    out["power_w"] = power
+    out["energy_pj"] = energy_pj(power["total"], period_ns)
+    out["pdp_pj"] = power["total"] * out["delay_ns"] * 1e3
+    out["activity"] = act
+    out["vectorless_power_w"] = impl["vectorless_power_w"]
+    out["netlist"] = impl["netlist"]
+    return out
+
+
+def _savings(unit_r: dict, base_r: dict) -> dict:
+    def value(r: dict, key: str) -> float:
+        return r["power_w"]["total"] if key == "power" else r[key]
+
+    out = {}
+    for key, name in FIGURES.items():
+        b, u = value(base_r, key), value(unit_r, key)
+        out[name] = 100.0 * (b - u) / b if b else None
+    return out
+
+
+# -- the API -------------------------------------------------------------------------------
+
+def _check_args(period_ns, activity, vectors, seed) -> None:
+    if period_ns is not None and (
+        isinstance(period_ns, bool) or not isinstance(period_ns, (int, float))
+        or not math.isfinite(period_ns) or period_ns <= 0
+    ):
+        raise InputError(f"Clock period must be a positive number of ns, not {period_ns!r}")
+    if activity not in ACTIVITY_MODES:
+        raise InputError(
+            f"Activity must be one of {', '.join(ACTIVITY_MODES)}, not {activity!r}"
+        )
+    if isinstance(vectors, bool) or not isinstance(vectors, int) or vectors < 1:
+        raise InputError(f"Vectors must be a positive integer, not {vectors!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"Seed must be a non-negative integer, not {seed!r}")
+
+
+def ppa(
+    unit,
+    *,
+    liberty: str | os.PathLike | None = None,
+    period_ns: float | None = None,
+    activity: str = "simulated",
+    vectors: int = 10000,
+    seed: int = 0,
+    workload: str | os.PathLike | None = None,
+    baseline: bool = True,
+    corner: str | None = None,
+    cells_v: str | os.PathLike | None = None,
+    simulator: str = "auto",
+    prove: bool = False,
+) -> dict:
+    """Area, delay, power and energy per operation of ``unit``, and savings against ``exact``.
+
+    See the module docstring for the flow and docs/ppa.md for its assumptions. ``prove`` also
+    proves the mapped netlist equivalent to the RTL with Yosys. ``simulator``: ``icarus``
+    (gate-level simulation on the liberty's cell models), ``evaluator`` (in-process, same
+    toggle counts, combinational netlists only) or ``auto`` (the evaluator where it applies).
+    """
+    _check_args(period_ns, activity, vectors, seed)
+    if simulator not in SIMULATORS:
+        raise InputError(
+            f"Simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}"
+        )
+    start = time.monotonic()
+    library = resolve_liberty(liberty)
+    _check_library(library, unit, _registered(unit))
+    models = cells_model_for(library, cells_v) if activity == "simulated" else None
+    if workload is not None and not Path(workload).is_file():
+        raise InputError(f"Workload file not found: {workload}")
+    base_unit = baseline_unit(unit) if baseline else None
+    period_source = "given"
+    if period_ns is None:
+        period_ns = default_period(base_unit or baseline_unit(unit) or unit, library)
+        period_source = "the exact unit's delay, rounded up to 0.1 ns"
+    period_ns = float(period_ns)
+    common = dict(activity=activity, cells_v=models, workload=workload, vectors=vectors,
+                  seed=seed, simulator=simulator)
+    result = _single(unit, library, period_ns, **common)
+    if prove:
+        from .equiv import prove_equivalent
+
+        result["equivalence"] = prove_equivalent(
+            _verilog(unit), unit.name, Path(result["netlist"]).read_text(), unit.name,
+            liberty=library.path, depth=(unit.latency + 2) if _registered(unit) else 0,
+        )
+    if base_unit is not None:
+        base = _single(base_unit, library, period_ns, **common)
+        result["baseline"] = base
+        result["savings_pct"] = _savings(result, base)
+    else:
+        result["baseline"] = None
+        result["savings_pct"] = None
+    result["liberty"] = library.path
+    result["corner"] = corner
+    result["provenance"] = provenance(
+        unit,
+        flow="axhdl.synth.flow",
+        flow_version=FLOW_VERSION,
+        verilog_sha256=hashlib.sha256(_verilog(unit).encode()).hexdigest(),
+        liberty=library.path,
+        liberty_sha256=file_hash(library.path),
+        corner=corner,
+        period_ns=period_ns,
+        period_source=period_source,
+        activity=activity,
+        workload=result["activity"].get("workload") if activity == "simulated" else None,
+        seed=seed,
+        vectors=vectors,
+        simulator=simulator,
+        cells_v=str(models) if models else None,
+        cells_v_sha256=file_hash(models) if models else None,
+        baseline=base_unit.spec if base_unit is not None else None,
+        seconds=round(time.monotonic() - start, 3),
+    )
+    return result

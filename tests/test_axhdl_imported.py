@@ -1,0 +1,323 @@
+"""Third-party Verilog: gate-level netlists written here, imported through Verilator, give
+exactly the metrics of the same function computed in Python; every refusal is one message."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from axhdl import make_unit
+from axhdl import imported as imported_mod
+from axhdl.cli import main
+from axhdl.errors import InputError, SpecError
+from axhdl.imported import VerilogUnit, import_verilog, inspect_verilog
+from axhdl.metrics import characterize, exhaustive_metrics, operand_grid
+from axhdl.unit import ArithmeticUnit
+
+pytestmark = pytest.mark.skipif(shutil.which("c++") is None, reason="no C++ compiler")
+
+FULL_ADDER = """\
+module fa(input x, input y, input ci, output s, output co);
+  wire t, g, h;
+  xor (t, x, y);
+  xor (s, t, ci);
+  and (g, x, y);
+  and (h, t, ci);
+  or  (co, g, h);
+endmodule
+"""
+
+
+def array_netlist(name: str, na: int, nb: int, k: int = 0, skip_rows=(),
+                  ports=("A", "B", "O")) -> str:
+    """A gate-level unsigned array multiplier: AND gates for the partial products a_i b_j of
+    weight >= k in rows j not in ``skip_rows``, one ripple-carry row of full/half adders per
+    row (the structure of a truncated / broken-array multiplier)."""
+    pa, pb, pp = ports
+    width = na + nb
+    lines = [FULL_ADDER, f"module {name}({pa}, {pb}, {pp});",
+             f"  input [{na - 1}:0] {pa};", f"  input [{nb - 1}:0] {pb};",
+             f"  output [{width - 1}:0] {pp};"]
+    acc = [None] * width
+    n = 0
+    for j in range(nb):
+        if j in skip_rows:
+            continue
+        row = {}
+        for i in range(na):
+            if i + j >= k:
+                lines.append(f"  wire pp{i}_{j};")
+                lines.append(f"  and (pp{i}_{j}, {pa}[{i}], {pb}[{j}]);")
+                row[i + j] = f"pp{i}_{j}"
+        carry = None
+        for w in range(width):
+            ins = [x for x in (acc[w], row.get(w), carry) if x is not None]
+            if len(ins) <= 1:
+                acc[w], carry = (ins[0] if ins else None), None
+                continue
+            n += 1
+            s, c = f"s{n}", f"c{n}"
+            lines.append(f"  wire {s}, {c};")
+            if len(ins) == 2:
+                lines.append(f"  xor ({s}, {ins[0]}, {ins[1]});")
+                lines.append(f"  and ({c}, {ins[0]}, {ins[1]});")
+            else:
+                lines.append(f"  fa u{n}(.x({ins[0]}), .y({ins[1]}), .ci({ins[2]}), "
+                             f".s({s}), .co({c}));")
+            acc[w], carry = s, c
+    bits = [acc[w] or "1'b0" for w in range(width)]
+    lines.append(f"  assign {pp} = {{{', '.join(reversed(bits))}}};")
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def array_function(a, b, na, nb, k=0, skip_rows=()):
+    """Σ a_i b_j 2^(i+j) over i + j >= k and j not skipped, from the definition."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    total = np.zeros(np.broadcast(a, b).shape, dtype=np.int64)
+    for i in range(na):
+        for j in range(nb):
+            if i + j >= k and j not in skip_rows:
+                total += (((a >> i) & (b >> j)) & 1) << (i + j)
+    return total & ((1 << (na + nb)) - 1)
+
+
+class PythonArray(ArithmeticUnit):
+    """The same function as a Python unit (the reference the imported circuit must match)."""
+
+    family = "python_array_test"
+
+    def __init__(self, k=0, skip_rows=(), **kwargs):
+        self._params = type(self).validate(kwargs)
+        self.k, self.skip_rows = k, skip_rows
+
+    def model(self, a, b, **controls):
+        return array_function(a, b, self.a_width, self.b_width, self.k, self.skip_rows)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("verilog")
+    (d / "trunc4.v").write_text(array_netlist("trunc4", 4, 4, k=3))
+    (d / "broken8.v").write_text(array_netlist("broken8", 8, 8, k=5, skip_rows=(1,)))
+    (d / "smul.v").write_text(
+        "module smul(input signed [3:0] x, input signed [4:0] y, output signed [6:0] z);\n"
+        "  wire signed [8:0] full = x * y;\n"
+        "  assign z = full[8:2];\n"
+        "endmodule\n")
+    (d / "plain.v").write_text(
+        "module plain(input [2:0] a, input [2:0] b, output [5:0] p);\n"
+        "  assign p = (a * b) ^ {5'b0, a[0] & b[0]};\n"
+        "endmodule\n")
+    (d / "wide.v").write_text(
+        "module wide(input [8:0] a, input [7:0] b, output [16:0] p);\n"
+        "  assign p = (a * b) | 17'd1;\n"
+        "endmodule\n")
+    return d
+
+
+class TestImport:
+    def test_truncated_netlist_4x4(self, files):
+        unit = make_unit(f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O")
+        assert (unit.a_width, unit.b_width, unit.p_width, unit.signed) == (4, 4, 8, False)
+        a, b = operand_grid(unit)
+        assert (unit.model(a, b) == array_function(a, b, 4, 4, k=3)).all()
+        ref = PythonArray(width=4, k=3)
+        assert exhaustive_metrics(unit) == exhaustive_metrics(ref)
+
+    def test_broken_array_netlist_8x8(self, files):
+        unit = VerilogUnit(path=str(files / "broken8.v"), top="broken8", a="A", b="B", p="O")
+        a, b = operand_grid(unit)
+        assert (unit.model(a, b) == array_function(a, b, 8, 8, k=5, skip_rows=(1,))).all()
+        ref = PythonArray(width=8, k=5, skip_rows=(1,))
+        assert exhaustive_metrics(unit) == exhaustive_metrics(ref)
+        assert unit.circuit.table_path.exists()
+
+    def test_signed_with_shift_and_its_wrapper(self, files, tmp_path):
+        unit = make_unit(f"verilog:path={files / 'smul.v'},top=smul,a=x,b=y,p=z,signed=true,"
+                         f"shift=2")
+        assert (unit.a_width, unit.b_width, unit.p_width) == (4, 5, 9)
+        a, b = operand_grid(unit)
+        want = ((a * b) >> 2) << 2  # the circuit drops the two low product bits
+        assert (unit.model(a, b) == want).all()
+        assert unit.model(-8, -16) == 128 and unit.model(-8, 15) == -120
+        # the wrapper (module smul_axhdl, ports a, b, p) computes the model: import it too
+        assert unit.name == "smul_axhdl"
+        (tmp_path / "wrapped.v").write_text(unit.verilog())
+        wrapped = make_unit(f"verilog:path={tmp_path / 'wrapped.v'},top=smul_axhdl,signed=true")
+        assert not wrapped.needs_wrapper and wrapped.name == "smul_axhdl"
+        assert (wrapped.model(a, b) == want).all()
+
+    def test_ports_a_b_p_need_no_wrapper(self, files):
+        unit = make_unit(f"verilog:path={files / 'plain.v'},top=plain")
+        assert unit.name == "plain" and not unit.needs_wrapper
+        assert unit.verilog() == (files / "plain.v").read_text()
+        named = make_unit(f"verilog:path={files / 'plain.v'},top=plain,name=my_mul")
+        assert named.name == "my_mul" and "module my_mul (" in named.verilog()
+        a, b = operand_grid(unit)
+        assert (unit.model(a, b) == (a * b) ^ (a & b & 1)).all()
+
+    def test_wide_designs_are_evaluated_on_demand(self, files):
+        unit = make_unit(f"verilog:path={files / 'wide.v'},top=wide")
+        assert unit.circuit.table_path is None and unit.a_width + unit.b_width == 17
+        rng = np.random.default_rng(0)
+        a = rng.integers(0, 512, 3000)
+        b = rng.integers(0, 256, 3000)
+        assert (unit.model(a, b) == (a * b) | 1).all()
+        res = characterize(unit, samples=4000, seed=1)
+        assert res.method == "monte-carlo" and res.metrics["er"] == pytest.approx(0.5, abs=0.05)
+
+    def test_cached_by_file_content(self, files, monkeypatch):
+        spec = f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O"
+        first = make_unit(spec)
+
+        def no_build(*args, **kwargs):
+            raise AssertionError("rebuilt a cached import")
+
+        monkeypatch.setattr(imported_mod, "_build", no_build)
+        again = make_unit(spec)
+        assert again.circuit.directory == first.circuit.directory
+        assert make_unit(first.spec).spec == first.spec
+
+    def test_spec_round_trip(self, files):
+        unit = make_unit(f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O")
+        assert unit.spec == (f"verilog:width=4,signed=false,path={files / 'trunc4.v'},"
+                             f"top=trunc4,a=A,b=B,p=O,shift=0")
+        assert unit.info["source"]["sha256"] == unit.circuit.sha256
+
+
+class TestErrors:
+    def test_file_missing(self, tmp_path):
+        with pytest.raises(SpecError) as e:
+            make_unit(f"verilog:path={tmp_path / 'no.v'},top=x")
+        assert str(e.value) == f"verilog: Verilog file '{tmp_path / 'no.v'}' does not exist"
+
+    def test_syntax_error_shows_verilator(self, tmp_path):
+        path = tmp_path / "bad.v"
+        path.write_text("module bad(input a, output p);\n  assign p = a\nendmodule\n")
+        with pytest.raises(InputError) as e:
+            import_verilog(path, "bad")
+        msg = str(e.value)
+        assert msg.startswith(f"{path}: Verilator cannot compile it:\n%Error: {path}:3:1: "
+                              f"syntax error")
+        assert "See the manual" not in msg
+
+    def test_top_missing(self, files):
+        with pytest.raises(InputError) as e:
+            inspect_verilog(files / "trunc4.v", "mul")
+        assert str(e.value) == f"{files / 'trunc4.v'}: no module 'mul'; modules in the file: " \
+                               f"fa, trunc4"
+
+    @pytest.mark.parametrize("a,b,p,message", [
+        ("X", "B", "O", "module 'trunc4' has no port 'X' (given as a); its ports: A (input, "
+                        "4 bits), B (input, 4 bits), O (output, 8 bits)"),
+        ("A", "B", "Q", "module 'trunc4' has no port 'Q' (given as p); its ports: A (input, "
+                        "4 bits), B (input, 4 bits), O (output, 8 bits)"),
+        ("O", "B", "A", "port 'O' of module 'trunc4' is an output; a must be an input"),
+        ("A", "A", "O", "a, b and p must be three different ports, not A, A, O"),
+    ])
+    def test_bad_ports(self, files, a, b, p, message):
+        with pytest.raises(InputError) as e:
+            import_verilog(files / "trunc4.v", "trunc4", a, b, p)
+        assert str(e.value) == f"{files / 'trunc4.v'}: {message}"
+
+    def test_wrong_width(self, files):
+        with pytest.raises(SpecError) as e:
+            make_unit(f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O,b_width=8")
+        assert str(e.value) == (f"verilog: {files / 'trunc4.v'}: port 'B' of module 'trunc4' "
+                                f"is 4 bits wide, but b_width=8 was given")
+
+    def test_output_wider_than_expected(self, tmp_path):
+        path = tmp_path / "w.v"
+        path.write_text("module w(input [3:0] a, input [3:0] b, output [8:0] p);\n"
+                        "  assign p = a * b;\nendmodule\n")
+        with pytest.raises(SpecError) as e:
+            make_unit(f"verilog:path={path},top=w")
+        assert str(e.value) == (f"verilog: {path}: output port 'p' of module 'w' is 9 bits "
+                                f"wide, wider than a_width + b_width = 8")
+        with pytest.raises(SpecError) as e:
+            make_unit(f"verilog:path={path},top=w,shift=1")
+        assert "is 9 bits wide (shifted by 1), wider than" in str(e.value)
+
+    def test_sequential_design(self, tmp_path):
+        path = tmp_path / "seq.v"
+        path.write_text("module seq(input clk, input [3:0] a, input [3:0] b,\n"
+                        "           output reg [7:0] p);\n"
+                        "  always @(posedge clk) p <= a * b;\nendmodule\n")
+        with pytest.raises(InputError) as e:
+            import_verilog(path, "seq")
+        assert str(e.value) == (f"{path}: module 'seq' is sequential (edge-triggered logic in "
+                                f"module 'seq', line 3); only combinational multipliers can be "
+                                f"imported")
+
+    def test_flip_flop_in_a_submodule(self, tmp_path):
+        path = tmp_path / "sub.v"
+        path.write_text("module dff(input c, input d, output reg q);\n"
+                        "  always @(negedge c) q <= d;\nendmodule\n"
+                        "module top(input [1:0] a, input [1:0] b, output [3:0] p);\n"
+                        "  wire q;\n  dff u(.c(a[0]), .d(b[0]), .q(q));\n"
+                        "  assign p = {3'b0, q};\nendmodule\n")
+        with pytest.raises(InputError) as e:
+            import_verilog(path, "top")
+        assert "(edge-triggered logic in module 'dff', line 2)" in str(e.value)
+
+    def test_other_inputs(self, tmp_path):
+        path = tmp_path / "en.v"
+        path.write_text("module en(input [3:0] a, input [3:0] b, input e, output [7:0] p);\n"
+                        "  assign p = e ? a * b : 8'd0;\nendmodule\n")
+        with pytest.raises(InputError) as e:
+            import_verilog(path, "en")
+        assert str(e.value) == (f"{path}: module 'en' has inputs besides a and b: e (input, "
+                                f"1 bit); only a x b -> p modules can be imported")
+
+    def test_operand_too_wide(self, tmp_path):
+        path = tmp_path / "big.v"
+        path.write_text("module big(input [32:0] a, input [1:0] b, output [34:0] p);\n"
+                        "  assign p = a * b;\nendmodule\n")
+        with pytest.raises(InputError) as e:
+            import_verilog(path, "big")
+        assert str(e.value) == (f"{path}: port 'a' (a) of module 'big' is 33 bits wide; "
+                                f"operands may be 1..32 bits")
+
+    def test_bad_names(self, files):
+        with pytest.raises(SpecError) as e:
+            make_unit(f"verilog:path={files / 'plain.v'},top=plain,name=my-mul")
+        assert str(e.value) == "verilog: Parameter 'name' must be a Verilog identifier, " \
+                               "not 'my-mul'"
+        with pytest.raises(SpecError) as e:
+            make_unit(f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O,name=fa")
+        assert str(e.value) == (f"verilog: Parameter 'name' ('fa') names a module that "
+                                f"{files / 'trunc4.v'} already defines")
+        with pytest.raises(SpecError) as e:
+            make_unit(f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O,name=trunc4")
+        assert str(e.value) == ("verilog: Parameter 'name' ('trunc4') must differ from 'top' "
+                                "when the ports are not a, b, p of full width (a wrapper "
+                                "module is needed)")
+
+
+class TestCommand:
+    def test_import_and_characterize(self, capsys, files):
+        status = main(["import-verilog", str(files / "trunc4.v"), "--top", "trunc4", "--a", "A",
+                       "--b", "B", "--p", "O", "--json"])
+        out = json.loads(capsys.readouterr().out)
+        assert status == 0
+        assert out["spec"].startswith("verilog:width=4,signed=false,path=")
+        assert out["module"] == "trunc4_axhdl" and out["ports"] == {"a": 4, "b": 4, "p": 8}
+        assert out["method"] == "exhaustive" and out["pairs"] == 256
+        assert out["metrics"] == exhaustive_metrics(PythonArray(width=4, k=3))
+        assert out["provenance"]["source_sha256"] == make_unit(out["spec"]).circuit.sha256
+
+    def test_human_output(self, capsys, files):
+        status = main(["import-verilog", str(files / "plain.v"), "--top", "plain"])
+        out = capsys.readouterr().out
+        assert status == 0
+        assert "imported plain from " in out and "a 3 bits, b 3 bits, p 6 bits" in out
+        assert "spec: verilog:width=3,signed=false,path=" in out
+
+    def test_error_is_one_line(self, capsys, tmp_path):
+        status = main(["import-verilog", str(tmp_path / "none.v"), "--top", "x"])
+        assert status == 2
+        assert capsys.readouterr().err == (f"axhdl import-verilog: Verilog file "
+                                           f"'{tmp_path / 'none.v'}' does not exist\n")
