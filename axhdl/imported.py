@@ -67,6 +67,8 @@ _DEFINES = [
     "-DVM_TRACE_FST=0", "-DVM_TRACE_VCD=0", "-DVM_TRACE_SAIF=0",
 ]
 _CXXFLAGS = ["-O1", "-w"]
+#: the run-time library is compiled once and hardly used by the harness: compile it quickly
+_RUNTIME_CXXFLAGS = ["-O0", "-w"]
 _VERILATOR_FLAGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing"]
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
@@ -288,7 +290,8 @@ def _runtime_objects(cxx: str) -> tuple[list[Path], list[tuple[list[str], Path, 
     """Verilator's runtime objects (compiled once per Verilator version and compiler) and, for
     each one missing, the command that compiles it to a temporary file, that file and the
     object's final path."""
-    key = content_hash("verilator-runtime", _verilator_version(), cxx, _CXXFLAGS, _DEFINES)
+    key = content_hash("verilator-runtime", _verilator_version(), cxx, _RUNTIME_CXXFLAGS,
+                       _DEFINES)
     rdir = cache_dir() / "imported" / f"runtime-{key[:16]}"
     rdir.mkdir(parents=True, exist_ok=True)
     objs, todo = [], []
@@ -297,7 +300,7 @@ def _runtime_objects(cxx: str) -> tuple[list[Path], list[tuple[list[str], Path, 
         objs.append(obj)
         if not obj.exists():
             tmp = rdir / f".{obj.stem}.{os.getpid()}.tmp.o"
-            cmd = [cxx, *_CXXFLAGS, *_includes(), *_DEFINES, "-c",
+            cmd = [cxx, *_RUNTIME_CXXFLAGS, *_includes(), *_DEFINES, "-c",
                    str(verilator_root() / "include" / src), "-o", str(tmp)]
             todo.append((cmd, tmp, obj))
     return objs, todo
@@ -317,9 +320,12 @@ def _build(work: Path, src: Path, top: str, ports: dict[str, Port], a: str, b: s
         top=top, a=a, b=b, p=p, mask=hex(mask), na=ports[a].width, nb=ports[b].width))
     cxx = _cxx()
     runtime, todo = _runtime_objects(cxx)
-    design = sorted(str(f.name) for f in obj.glob("Vaxhdl*.cpp"))
-    base = [cxx, *_CXXFLAGS, "-I.", *_includes(), *_DEFINES, "-c"]
-    cmds = [*(t[0] for t in todo), [*base, "harness.cpp"], [*base, *design]]
+    # one translation unit: the generated model and the harness (verilated.h parsed once)
+    design = sorted(f.name for f in obj.glob("Vaxhdl*.cpp"))
+    (obj / "unity.cpp").write_text(
+        "".join(f'#include "{d}"\n' for d in design) + '#include "harness.cpp"\n')
+    cmds = [*(t[0] for t in todo),
+            [cxx, *_CXXFLAGS, "-I.", *_includes(), *_DEFINES, "-c", "unity.cpp"]]
     try:
         with ThreadPoolExecutor(max_workers=2) as ex:
             futures = [ex.submit(run_tool, c, cwd=obj, what="c++", timeout=600) for c in cmds]
@@ -330,8 +336,7 @@ def _build(work: Path, src: Path, top: str, ports: dict[str, Port], a: str, b: s
     finally:
         for _, tmp, _ in todo:
             tmp.unlink(missing_ok=True)
-    objs = [str(obj / "harness.o"), *(str(obj / d.replace(".cpp", ".o")) for d in design)]
-    run_tool([cxx, *objs, *(str(r) for r in runtime), "-pthread", "-o",
+    run_tool([cxx, str(obj / "unity.o"), *(str(r) for r in runtime), "-pthread", "-o",
               str(work / "harness")], cwd=obj, what="c++ (link)", timeout=300)
     shutil.rmtree(obj, ignore_errors=True)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from axhdl.errors import CheckFailedError, InputError, ToolFailedError
 
-from .yosys import run_yosys, yosys_quote
+from .yosys import local_copy, run_yosys, yosys_quote
 
 __all__ = ["prove_equivalent", "equiv_script"]
 
@@ -126,6 +126,8 @@ def prove_equivalent(
         work = Path(tmp)
         (work / "gold.v").write_text(gold_verilog)
         (work / "gate.v").write_text(gate_verilog)
+        if liberty is not None:
+            liberty = local_copy(liberty, work, "cells.lib")
         if sweep is None:
             sweep = liberty is not None
         script = equiv_script(gold_top, gate_top, liberty=liberty, depth=depth, sweep_abc=sweep)

@@ -263,13 +263,16 @@ def _engine(simulator: str, impl: dict, library: Library, registered: bool) -> s
     return "evaluator" if ok else "icarus"
 
 
-def _activity(unit, impl: dict, library: Library, cells_v: Path, *, workload, vectors: int,
+def _activity(unit, impl: dict, library: Library, cells_v: Path | None, *, workload,
+              vectors: int,
               seed: int, simulator: str = "auto") -> dict:
     registered = _registered(unit)
     warmup = unit.latency + 1 if registered else 0
     codes, desc = workload_vectors(unit, workload=workload, vectors=vectors, seed=seed,
                                    warmup=warmup)
     engine = _engine(simulator, impl, library, registered)
+    if engine == "icarus" and cells_v is None:
+        cells_model_for(library)  # raises the error naming the missing models
     netlist_hash = file_hash(impl["netlist"])
     models_hash = file_hash(cells_v) if engine == "icarus" else file_hash(library.path)
     key = ["activity", engine, netlist_hash, desc, seed, vectors, models_hash, warmup]
@@ -408,7 +411,14 @@ def ppa(
     start = time.monotonic()
     library = resolve_liberty(liberty)
     _check_library(library, unit, _registered(unit))
-    models = cells_model_for(library, cells_v) if activity == "simulated" else None
+    models = None
+    if activity == "simulated":
+        try:
+            models = cells_model_for(library, cells_v)
+        except InputError:
+            if cells_v is not None or simulator == "icarus":
+                raise
+            # the evaluator needs no cell models; a unit that must be simulated says so later
     if workload is not None and not Path(workload).is_file():
         raise InputError(f"Workload file not found: {workload}")
     base_unit = baseline_unit(unit) if baseline else None

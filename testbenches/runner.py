@@ -491,6 +491,10 @@ def _run(unit, sim: str, build_dir: Path, vec: dict, p: np.ndarray) -> dict:
                         "AXHDL_TB_VECTORS": str(vec_file),
                         "AXHDL_TB_RESULT": str(result_file),
                         "AXHDL_TB_SIGNED": "1" if unit.signed else "0",
+                        # cocotb would otherwise re-compile every imported module (numpy,
+                        # amaranth, ...) through pytest's assertion rewriter, uncached: seconds
+                        # per run; the scoreboard writes its own failure message
+                        "COCOTB_REWRITE_ASSERTION_FILES": "",
                     },
                 )
         except (RuntimeError, SystemExit, OSError, ValueError) as e:

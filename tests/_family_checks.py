@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from axhdl.testbenches.amaranth_sim import check_exhaustive
 
 from axhdl.errors import ToolMissingError
 from axhdl.generate import lint_verilog
 from axhdl.metrics import operand_grid
+from axhdl.testbenches.amaranth_sim import check_exhaustive
 
 SIMULATORS = ("icarus", "verilator")
 
@@ -215,9 +215,8 @@ def rtl_test_class(
 
 def synthesized_area(spec: str) -> float:
     """Cell area of ``spec`` mapped by the project's Yosys flow on the default liberty."""
-    from axhdl.synth.flow import ppa
-
     from axhdl import make_unit
+    from axhdl.synth.flow import ppa
 
     return float(ppa(make_unit(spec), baseline=False, activity="vectorless")["area"])
 

@@ -7,8 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from axhdl import make_unit
 from axhdl import imported as imported_mod
+from axhdl import make_unit
 from axhdl.cli import main
 from axhdl.errors import InputError, SpecError
 from axhdl.imported import VerilogUnit, import_verilog, inspect_verilog
@@ -167,7 +167,9 @@ class TestImport:
         b = rng.integers(0, 256, 3000)
         assert (unit.model(a, b) == (a * b) | 1).all()
         res = characterize(unit, samples=4000, seed=1)
-        assert res.method == "monte-carlo" and res.metrics["er"] == pytest.approx(0.5, abs=0.05)
+        # the circuit errs when a*b is even: P = 3/4
+        assert res.method == "monte-carlo"
+        assert res.metrics["er"] == pytest.approx(0.75, abs=0.03)
 
     def test_cached_by_file_content(self, files, monkeypatch):
         spec = f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O"
@@ -207,14 +209,14 @@ class TestErrors:
     def test_top_missing(self, files):
         with pytest.raises(InputError) as e:
             inspect_verilog(files / "trunc4.v", "mul")
-        assert str(e.value) == f"{files / 'trunc4.v'}: no module 'mul'; modules in the file: " \
-                               f"fa, trunc4"
+        assert str(e.value) == (f"{files / 'trunc4.v'}: no module 'mul'; modules in the file: "
+                                f"fa, trunc4")
 
     @pytest.mark.parametrize("a,b,p,message", [
-        ("X", "B", "O", "module 'trunc4' has no port 'X' (given as a); its ports: A (input, "
-                        "4 bits), B (input, 4 bits), O (output, 8 bits)"),
-        ("A", "B", "Q", "module 'trunc4' has no port 'Q' (given as p); its ports: A (input, "
-                        "4 bits), B (input, 4 bits), O (output, 8 bits)"),
+        ("X", "B", "O", ("module 'trunc4' has no port 'X' (given as a); its ports: A (input, "
+                        "4 bits), B (input, 4 bits), O (output, 8 bits)")),
+        ("A", "B", "Q", ("module 'trunc4' has no port 'Q' (given as p); its ports: A (input, "
+                        "4 bits), B (input, 4 bits), O (output, 8 bits)")),
         ("O", "B", "A", "port 'O' of module 'trunc4' is an output; a must be an input"),
         ("A", "A", "O", "a, b and p must be three different ports, not A, A, O"),
     ])
@@ -284,8 +286,8 @@ class TestErrors:
     def test_bad_names(self, files):
         with pytest.raises(SpecError) as e:
             make_unit(f"verilog:path={files / 'plain.v'},top=plain,name=my-mul")
-        assert str(e.value) == "verilog: Parameter 'name' must be a Verilog identifier, " \
-                               "not 'my-mul'"
+        assert str(e.value) == ("verilog: Parameter 'name' must be a Verilog identifier, "
+                                "not 'my-mul'")
         with pytest.raises(SpecError) as e:
             make_unit(f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O,name=fa")
         assert str(e.value) == (f"verilog: Parameter 'name' ('fa') names a module that "

@@ -7,13 +7,13 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from axhdl.generators.multipliers._pp import pp_terms
-from axhdl.generators.multipliers.truncated import mean_error_closed_form
 
 from axhdl import make_unit
 from axhdl.cli import main
 from axhdl.distributions import Distribution
 from axhdl.errors import InputError
+from axhdl.generators.multipliers._pp import pp_terms
+from axhdl.generators.multipliers.truncated import mean_error_closed_form
 from axhdl.metrics import (
     CI_KEYS,
     METRIC_KEYS,

@@ -1,8 +1,8 @@
 import pytest
-from axhdl.generators.multipliers.exact import Exact
-from axhdl.generators.multipliers.truncated import Truncated
 
 from axhdl import SpecError, families, make_unit, parse_spec
+from axhdl.generators.multipliers.exact import Exact
+from axhdl.generators.multipliers.truncated import Truncated
 
 
 class TestParseSpec:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from axhdl.generators.multipliers.exact import Exact
 
 from axhdl import make_unit
+from axhdl.generators.multipliers.exact import Exact
 from axhdl.unit import from_code, operand_range, to_code
 
 

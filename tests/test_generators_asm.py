@@ -12,9 +12,9 @@ import itertools
 import numpy as np
 import pytest
 from _family_checks import assert_fits_p_width, rtl_test_class
-from axhdl.generators.multipliers.asm import AlphabetSet, representable, round_quartet
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.asm import AlphabetSet, representable, round_quartet
 from axhdl.metrics import operand_grid
 
 

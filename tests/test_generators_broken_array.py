@@ -17,9 +17,9 @@ from _family_checks import (
     assert_cosim,
     assert_lint_clean,
 )
-from axhdl.generators.multipliers.broken_array import BrokenArray, mean_error_closed_form
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.broken_array import BrokenArray, mean_error_closed_form
 from axhdl.metrics import exhaustive_metrics, operand_grid
 
 POINTS_8 = [(1, 7), (0, 8), (3, 5)]

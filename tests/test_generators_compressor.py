@@ -21,6 +21,8 @@ from _family_checks import (
 from amaranth.hdl import Cat, Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from axhdl import SpecError, make_unit
 from axhdl.generators.multipliers._trees import (
     CELL_KINDS,
     MOMENI_D1_TABLE,
@@ -31,8 +33,6 @@ from axhdl.generators.multipliers._trees import (
     term_columns_eval,
 )
 from axhdl.generators.multipliers.compressor import Compressor
-
-from axhdl import SpecError, make_unit
 from axhdl.metrics import exhaustive_metrics, operand_grid
 
 POINTS_8 = [(7, 1), (7, 2), (16, 1)]

@@ -14,9 +14,9 @@ import functools
 import numpy as np
 import pytest
 from _family_checks import assert_fits_p_width, rtl_test_class
-from axhdl.generators.multipliers.csd import CSD, csd_digits, truncate_digits
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.csd import CSD, csd_digits, truncate_digits
 from axhdl.metrics import operand_grid
 
 

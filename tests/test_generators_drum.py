@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _family_checks import assert_fits_p_width, relative_errors, rtl_test_class
-from axhdl.generators.multipliers.drum import DRUM, drum_operand
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.drum import DRUM, drum_operand
 from axhdl.metrics import exhaustive_metrics, operand_grid
 
 

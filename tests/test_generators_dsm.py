@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _family_checks import assert_fits_p_width, relative_errors, rtl_test_class
-from axhdl.generators.multipliers.dsm import DSM, dsm_operand
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.dsm import DSM, dsm_operand
 from axhdl.metrics import operand_grid
 
 

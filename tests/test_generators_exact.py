@@ -17,6 +17,8 @@ from _family_checks import (
     assert_cosim,
     assert_lint_clean,
 )
+
+from axhdl import SpecError, make_unit
 from axhdl.generators.multipliers._pp import pp_terms
 from axhdl.generators.multipliers._trees import (
     booth_digit_count,
@@ -29,8 +31,6 @@ from axhdl.generators.multipliers._trees import (
     wallace_plan,
 )
 from axhdl.generators.multipliers.exact import Exact
-
-from axhdl import SpecError, make_unit
 from axhdl.metrics import operand_grid
 from axhdl.unit import from_code
 

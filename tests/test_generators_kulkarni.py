@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _family_checks import assert_fits_p_width, rtl_test_class
-from axhdl.generators.multipliers.kulkarni import Kulkarni, block_order
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.kulkarni import Kulkarni, block_order
 from axhdl.metrics import exhaustive_metrics, operand_grid
 
 

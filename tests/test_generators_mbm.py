@@ -13,10 +13,10 @@ import math
 import numpy as np
 import pytest
 from _family_checks import assert_fits_p_width, relative_errors, rtl_test_class
-from axhdl.generators.multipliers.mbm import MBM, correction_term
-from axhdl.generators.multipliers.mitchell import Mitchell
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.mbm import MBM, correction_term
+from axhdl.generators.multipliers.mitchell import Mitchell
 from axhdl.metrics import operand_grid
 
 

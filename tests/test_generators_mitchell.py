@@ -14,9 +14,9 @@ import math
 import numpy as np
 import pytest
 from _family_checks import assert_fits_p_width, relative_errors, rtl_test_class
-from axhdl.generators.multipliers.mitchell import Mitchell, fraction_bits, log_product
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.mitchell import Mitchell, fraction_bits, log_product
 from axhdl.metrics import operand_grid
 
 

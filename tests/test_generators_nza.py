@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 from _family_checks import assert_fits_p_width, rtl_test_class
-from axhdl.generators.multipliers.nza import NearZero, near_zero
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.nza import NearZero, near_zero
 from axhdl.metrics import exhaustive_metrics, operand_grid
 
 

@@ -14,12 +14,12 @@ from _family_checks import (
     assert_cosim,
     assert_lint_clean,
 )
+
+from axhdl import SpecError, make_unit
 from axhdl.generators.multipliers.operand_truncation import (
     OperandTruncation,
     mean_error_closed_form,
 )
-
-from axhdl import SpecError, make_unit
 from axhdl.metrics import exhaustive_metrics, operand_grid
 
 POINTS_8 = [(2, 2), (4, 0), (1, 3)]

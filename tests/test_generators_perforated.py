@@ -16,13 +16,13 @@ from _family_checks import (
     assert_cosim,
     assert_lint_clean,
 )
+
+from axhdl import SpecError, make_unit
 from axhdl.generators.multipliers.perforated import (
     Perforated,
     error_moments,
     uniform_moments,
 )
-
-from axhdl import SpecError, make_unit
 from axhdl.metrics import exhaustive_metrics, operand_grid
 from axhdl.unit import from_code, to_code
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _family_checks import SIMULATORS, assert_lint_clean
-from axhdl.generators.multipliers.perforated import error_moments
-from axhdl.generators.multipliers.reconfigurable import Reconfigurable
-from axhdl.testbenches.amaranth_sim import check_exhaustive, simulate
-from axhdl.testbenches.runner import verify
 
 from axhdl import SpecError, make_unit
 from axhdl.errors import ToolMissingError
+from axhdl.generators.multipliers.perforated import error_moments
+from axhdl.generators.multipliers.reconfigurable import Reconfigurable
 from axhdl.metrics import exhaustive_metrics, operand_grid
+from axhdl.testbenches.amaranth_sim import check_exhaustive, simulate
+from axhdl.testbenches.runner import verify
 
 
 def unit(na, nb, signed, modes):

@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 from _family_checks import assert_amaranth_exhaustive, assert_lint_clean
 from amaranth.hdl import Module
+
 from axhdl.generators.multipliers._signmag import (
     SignMagnitudeUnit,
     magnitude,
     signmag_model,
 )
-
 from axhdl.metrics import operand_grid
 
 

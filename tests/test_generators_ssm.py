@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _family_checks import assert_fits_p_width, rtl_test_class
-from axhdl.generators.multipliers.ssm import SSM, ssm_operand
 
 from axhdl import SpecError, make_unit
+from axhdl.generators.multipliers.ssm import SSM, ssm_operand
 from axhdl.metrics import operand_grid
 
 

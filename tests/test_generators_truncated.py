@@ -2,13 +2,13 @@ import itertools
 
 import numpy as np
 import pytest
+
+from axhdl import SpecError, make_unit
 from axhdl.generators.multipliers.truncated import (
     Truncated,
     mean_error_closed_form,
     truncation_constant,
 )
-
-from axhdl import SpecError, make_unit
 from axhdl.metrics import exhaustive_metrics, operand_grid
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from axhdl.synth import flow
-from axhdl.synth.activity import simulate_activity, workload_vectors
-from axhdl.synth.liberty import load_liberty
 
 from axhdl.errors import InputError
 from axhdl.registry import make_unit
+from axhdl.synth import flow
+from axhdl.synth.activity import simulate_activity, workload_vectors
+from axhdl.synth.liberty import load_liberty
 from axhdl.toolchain import OSU018_CELLS_V, OSU018_LIBERTY
 from axhdl.unit import to_code
 

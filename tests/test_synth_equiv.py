@@ -4,10 +4,10 @@ are exact."""
 from __future__ import annotations
 
 import pytest
-from axhdl.synth.equiv import _counterexample, equiv_script, prove_equivalent
 
 from axhdl.errors import CheckFailedError, InputError, ToolFailedError
 from axhdl.registry import make_unit
+from axhdl.synth.equiv import _counterexample, equiv_script, prove_equivalent
 from axhdl.toolchain import default_liberty
 
 AND_RTL = "module g(input a, input b, output p); assign p = a & b; endmodule\n"

@@ -7,12 +7,12 @@ import itertools
 
 import numpy as np
 import pytest
+
+from axhdl.registry import make_unit
 from axhdl.synth import flow
 from axhdl.synth.activity import simulate_activity, workload_vectors
 from axhdl.synth.evaluator import Unsupported, compile_function, evaluate_activity, supports
 from axhdl.synth.liberty import load_liberty
-
-from axhdl.registry import make_unit
 from axhdl.toolchain import OSU018_LIBERTY, OSU035_LIBERTY
 
 

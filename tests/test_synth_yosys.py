@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
+from axhdl.errors import ToolFailedError
+from axhdl.registry import make_unit
 from axhdl.synth.yosys import (
     parse_ltp,
     parse_stat,
@@ -11,9 +14,6 @@ from axhdl.synth.yosys import (
     synthesize,
     yosys_quote,
 )
-
-from axhdl.errors import ToolFailedError
-from axhdl.registry import make_unit
 from axhdl.toolchain import OSU018_LIBERTY
 
 LIBERTY_STAT = """

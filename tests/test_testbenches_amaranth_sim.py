@@ -14,16 +14,16 @@ import itertools
 import numpy as np
 import pytest
 from amaranth.hdl import Module
+
 from axhdl.generators.multipliers.exact import Exact
 from axhdl.generators.multipliers.truncated import (
     Truncated,
     mean_error_closed_form,
     truncation_constant,
 )
-from axhdl.testbenches.amaranth_sim import check_against_model, check_exhaustive, simulate
-
 from axhdl.metrics import exhaustive_metrics
 from axhdl.registry import make_unit
+from axhdl.testbenches.amaranth_sim import check_against_model, check_exhaustive, simulate
 from axhdl.unit import AmaranthUnit
 
 

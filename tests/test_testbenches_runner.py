@@ -14,8 +14,14 @@ import json
 import numpy as np
 import pytest
 from amaranth.hdl import Module
+
+from axhdl import toolchain
+from axhdl.cli import main
+from axhdl.commands import _common
+from axhdl.errors import InputError, ToolFailedError, ToolMissingError
 from axhdl.generators.multipliers.exact import Exact
 from axhdl.generators.multipliers.truncated import Truncated
+from axhdl.registry import make_unit
 from axhdl.testbenches import runner
 from axhdl.testbenches.runner import (
     control_combinations,
@@ -24,12 +30,6 @@ from axhdl.testbenches.runner import (
     vector_set,
     verify,
 )
-
-from axhdl import toolchain
-from axhdl.cli import main
-from axhdl.commands import _common
-from axhdl.errors import InputError, ToolFailedError, ToolMissingError
-from axhdl.registry import make_unit
 from axhdl.unit import AmaranthUnit
 
 SIMS = ["icarus", "verilator"]
