@@ -60,6 +60,7 @@ __all__ = [
     "characterize",
     "dot_product_error",
     "wilson_interval",
+    "default_workers",
 ]
 
 #: every metric key, in report order
@@ -298,12 +299,12 @@ class _Partial:
         else:
             self.w_err.append(float(we.sum()))
             ef = e.astype(np.float64)
-            zero = w_total - float(we.sum())
+            zero = max(0.0, w_total - float(we.sum()))
             self.ed.add(ef, we, zero)
             self.aed.add(np.abs(ef), we, zero)
         if self.track_ci:
             ef = e.astype(np.float64)
-            zero = w_total - (e.size if we is None else float(we.sum()))
+            zero = max(0.0, w_total - (e.size if we is None else float(we.sum())))
             self.ed2.add(ef * ef, we, zero)
         # relative error over exact != 0 (pairs without error contribute RED = 0)
         nz = x != 0
@@ -312,7 +313,7 @@ class _Partial:
             we = None if we is None else we[nz]
         red = e / x.astype(np.float64)
         seen = float(red.size) if we is None else float(we.sum())
-        zero = w_red_total - seen
+        zero = max(0.0, w_red_total - seen)
         if red.size:
             ared = np.abs(red)
             self.wcre = max(self.wcre, float(ared.max()))

@@ -19,10 +19,20 @@ from _family_checks import (
 )
 
 from axhdl import SpecError, make_unit
+from axhdl.errors import ToolMissingError
 from axhdl.generators.multipliers.broken_array import BrokenArray, mean_error_closed_form
 from axhdl.metrics import exhaustive_metrics, operand_grid
+from axhdl.synth.flow import ppa
 
 POINTS_8 = [(1, 7), (0, 8), (3, 5)]
+
+
+def synth_area(spec: str) -> float:
+    """Cell area (liberty units) of ``spec`` from the PPA flow's synthesis (no baseline)."""
+    try:
+        return ppa(make_unit(spec), baseline=False, activity="vectorless")["area"]
+    except ToolMissingError as e:
+        pytest.skip(str(e))
 
 
 def unit(na, nb, signed, hbl, vbl):
@@ -126,6 +136,14 @@ class TestBrokenArray:
     def test_lint_clean(self, signed, tmp_path):
         assert_lint_clean(unit(8, 8, signed, 1, 7), tmp_path)
         assert_lint_clean(unit(8, 4, signed, 2, 3), tmp_path)
+
+    @pytest.mark.parametrize("signed", [False, True])
+    def test_default_point_saves_area(self, signed):
+        # 8x8 default point vs the exact ripple-carry array (the same array with every
+        # partial product), synthesized by the same flow on the default liberty
+        flag = str(signed).lower()
+        area = synth_area(f"broken_array:width=8,signed={flag}")
+        assert area < synth_area(f"exact:width=8,signed={flag},arch=array")
 
     def test_parameter_errors(self):
         with pytest.raises(ValueError) as e:

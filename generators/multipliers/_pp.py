@@ -74,19 +74,30 @@ def wrap(x: np.ndarray, width: int, signed: bool) -> np.ndarray:
 
 
 def pp_value(terms, a, b, na: int, nb: int) -> np.ndarray:
-    """Σ term·2^weight for operand values ``a``, ``b`` (not reduced modulo anything)."""
+    """Σ term·2^weight for operand values ``a``, ``b`` (not reduced modulo anything).
+
+    Terms are grouped by row: the ``and`` terms of row j sum to b_j·((a & M_j)·2^j) and the
+    ``nand`` terms to Σ2^(i+j) − b_j·((a & N_j)·2^j), with M_j, N_j the masks of their a-bits,
+    so the cost is one vector operation per row instead of one per bit.
+    """
     a = np.asarray(a, dtype=np.int64) & ((1 << na) - 1)
     b = np.asarray(b, dtype=np.int64) & ((1 << nb) - 1)
-    a, b = np.broadcast_arrays(a, b)
-    total = np.zeros(a.shape, dtype=np.int64)
+    and_mask: dict[int, int] = {}
+    nand_mask: dict[int, int] = {}
+    constant = 0
     for t in terms:
         if t.kind == "one":
-            total += 1 << t.weight
-            continue
-        v = ((a >> t.i) & (b >> t.j)) & 1
-        if t.kind == "nand":
-            v = 1 - v
-        total += v << t.weight
+            constant += 1 << t.weight
+        elif t.kind == "and":
+            and_mask[t.j] = and_mask.get(t.j, 0) | (1 << t.i)
+        else:
+            nand_mask[t.j] = nand_mask.get(t.j, 0) | (1 << t.i)
+            constant += 1 << t.weight
+    total = np.full(np.broadcast_shapes(a.shape, b.shape), constant, dtype=np.int64)
+    for j in sorted(set(and_mask) | set(nand_mask)):
+        bj = (b >> j) & 1
+        row = ((a & and_mask.get(j, 0)) - (a & nand_mask.get(j, 0))) << j
+        total += bj * row
     return total
 
 

@@ -60,8 +60,8 @@ CELL_KINDS = {
     "c42d2": (("x1", "x2", "x3", "x4"), ("s", "c")),
 }
 
-# Truth tables of the approximate 4:2 compressors (Momeni et al., IEEE TC 2015, Tables 3 and
-# 5). Row index = x1 + 2·x2 + 4·x3 + 8·x4 (+ 16·cin for design 1); each entry is the pair of
+# Truth tables of the approximate 4:2 compressors (Momeni et al., IEEE TC 2015, Section 3).
+# Row index = x1 + 2·x2 + 4·x3 + 8·x4 (+ 16·cin for design 1); each entry is the pair of
 # output bits (sum, cout) for design 1 and (sum, carry) for design 2. Design 1's carry output
 # is cin itself. The rows where value ≠ x1+x2+x3+x4(+cin) are the paper's error cases: 12 of
 # 32 for design 1, 4 of 16 for design 2, every one of error distance 1.
@@ -222,7 +222,7 @@ def dadda_plan(heights, width: int) -> Plan:
 
 
 def compressor_plan(heights, width: int, *, approx_cols: int = 0, design: int = 1) -> Plan:
-    """A Dadda-style tree of 4:2 compressors (Momeni et al., Section 5).
+    """A Dadda-style tree of 4:2 compressors, the multiplier structure of Momeni et al.
 
     Stage heights follow 2, 4, 8, 16, … (a 4:2 stage halves the matrix). In each stage,
     least significant column first, a column above its target gets 4:2 compressors while it

@@ -54,7 +54,7 @@ def uniform_moments(width: int, signed: bool) -> tuple[float, float]:
 
 def error_moments(na: int, nb: int, m: int, start: int, signed: bool = False):
     """Mean and variance of the perforation error a·b' − a·b for uniform, independent
-    operands (Zervakis et al. 2016, Section III): ε = −a·B_P, B_P the perforated part of b."""
+    operands (Zervakis et al. 2016): ε = −a·B_P, B_P the perforated part of b."""
     ea, ea2 = uniform_moments(na, signed)
     # the perforated bits are independent fair coins; the sign row (if perforated) weighs −2^j
     weights = [(-(1 << j) if signed and j == nb - 1 else 1 << j)
