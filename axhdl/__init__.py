@@ -9,21 +9,29 @@ golden model, and characterize its error, area, delay, power and energy.
 19968
 """
 
-from .errors import AxhdlError, CheckFailedError, SpecError, ToolMissingError
-from .registry import families, make_unit, parse_spec, register
-from .unit import AmaranthUnit, ArithmeticUnit
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AxhdlError",
-    "AmaranthUnit",
-    "ArithmeticUnit",
-    "CheckFailedError",
-    "SpecError",
-    "ToolMissingError",
-    "families",
-    "make_unit",
-    "parse_spec",
-    "register",
-]
+# Imported on first use: simulator processes import axhdl.testbenches.tb_unit, which must not
+# pay for Amaranth and the registry.
+_LAZY = {
+    "AxhdlError": "errors",
+    "CheckFailedError": "errors",
+    "SpecError": "errors",
+    "ToolMissingError": "errors",
+    "families": "registry",
+    "make_unit": "registry",
+    "parse_spec": "registry",
+    "register": "registry",
+    "AmaranthUnit": "unit",
+    "ArithmeticUnit": "unit",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'axhdl' has no attribute {name!r}")
