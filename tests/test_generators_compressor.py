@@ -256,8 +256,8 @@ class TestCompressor:
 
     def test_netlist_names(self):
         text = unit(8, 8, False, 7, 1).verilog()
-        assert " c42d11_c6_0_s;" in text and " c42d11_c6_0_co;" in text
-        assert " c421_c8_0_t;" in text  # the exact compressor's inner full-adder sum
+        assert " c42d1_s1_c6_0_s;" in text and " c42d1_s1_c6_0_co;" in text
+        assert " c42_s1_c8_0_t;" in text  # the exact compressor's inner full-adder sum
 
     @pytest.mark.parametrize("signed", [False, True])
     def test_default_point_saves_area(self, signed):

@@ -104,12 +104,12 @@ class TestExact:
 
     def test_netlist_has_readable_names(self):
         text = unit(8, 8, False, "dadda").verilog()
-        for name in ("pp3_5", "fa1_c7_0_s", "ha1_c6_0_c", "cpa_c9_s", "cpa_c9_c"):
+        for name in ("pp3_5", "fa_s1_c7_0_s", "ha_s1_c6_0_c", "cpa_c9_s", "cpa_c9_c"):
             assert f" {name};" in text, name
         booth = unit(8, 8, True, "booth").verilog()
         for name in ("bth0_neg", "bth3_two", "bpp2_8", "cpa_c12_s"):
             assert f" {name};" in booth, name
-        assert " fa1_c" in unit(8, 8, True, "wallace").verilog()
+        assert " fa_s1_c" in unit(8, 8, True, "wallace").verilog()
 
     def test_arch_names_the_module(self):
         assert unit(8, 8, True, "booth").name == "exact_8x8s_archbooth"

@@ -7,7 +7,7 @@ adders, half adders, exact and approximate 4:2 compressors) wired by node number
 ripple-carry adder over the last two rows. The same plan is then
 
 * built in Amaranth by :func:`plan_rtl`, one named signal per cell output
-  (``fa2_c5_1_s`` is the sum of the second full adder of column 5 in reduction stage 2,
+  (``fa_s2_c5_1_s`` is the sum of the second full adder of column 5 in reduction stage 2,
   ``cpa_c9_c`` the carry of column 9 of the final adder), and
 * evaluated on numpy bit arrays by :func:`plan_eval`, with each cell defined by its truth
   table (the approximate compressors' tables are those of Momeni et al.), which is how the
@@ -100,7 +100,7 @@ class Cell:
     def name(self) -> str:
         if self.stage == 0:
             return f"cpa_c{self.col}"
-        return f"{self.kind}{self.stage}_c{self.col}_{self.index}"
+        return f"{self.kind}_s{self.stage}_c{self.col}_{self.index}"
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,8 @@ def dadda_plan(heights, width: int) -> Plan:
 
 
 def compressor_plan(heights, width: int, *, approx_cols: int = 0, design: int = 1) -> Plan:
-    """A Dadda-style tree of 4:2 compressors, the multiplier structure of Momeni et al.
+    """A Dadda-style tree of 4:2 compressors (the multiplier organisation in which Momeni et
+    al. evaluate their compressors; this stage schedule is axhdl's).
 
     Stage heights follow 2, 4, 8, 16, … (a 4:2 stage halves the matrix). In each stage,
     least significant column first, a column above its target gets 4:2 compressors while it
@@ -250,7 +251,7 @@ def compressor_plan(heights, width: int, *, approx_cols: int = 0, design: int = 
                     used = min(4, len(avail))
                     avail, pool = avail[used:], pool[4 - used:]
                     cin = pool.pop(0) if pool and kind != "c42d2" else None
-                    outs = b.cell(kind, c, stage, index, (*xs, cin))
+                    outs = b.cell(kind, c, stage, index, xs if kind == "c42d2" else (*xs, cin))
                     if kind == "c42d2":
                         nxt[c].append(outs[0])
                         if outs[1] is not None:
@@ -309,7 +310,7 @@ def _cell_rtl(m: Module, cell: Cell, ins: list) -> list:
         values = [~cin & (_xnor(x1, x2) | _xnor(x3, x4)), (x1 | x2) & (x3 | x4)]
     elif cell.kind == "c42d2":
         # sum = x1 ⊙ x2 + x3 ⊙ x4, carry = (x1 + x2)(x3 + x4)
-        x1, x2, x3, x4 = ins[:4]
+        x1, x2, x3, x4 = ins
         values = [_xnor(x1, x2) | _xnor(x3, x4), (x1 | x2) & (x3 | x4)]
     else:  # pragma: no cover - plans only hold the kinds above
         raise AssertionError(cell.kind)
@@ -358,7 +359,7 @@ def _cell_eval(kind: str, ins: list[np.ndarray]) -> list[np.ndarray]:
     if kind == "c42d1":
         return _table_lookup(MOMENI_D1_TABLE, ins)
     if kind == "c42d2":
-        return _table_lookup(MOMENI_D2_TABLE, ins[:4])
+        return _table_lookup(MOMENI_D2_TABLE, ins)
     raise AssertionError(kind)  # pragma: no cover
 
 
