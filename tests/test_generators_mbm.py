@@ -12,7 +12,12 @@ import math
 
 import numpy as np
 import pytest
-from _family_checks import assert_fits_p_width, relative_errors, rtl_test_class
+from _family_checks import (
+    assert_amaranth_exhaustive,
+    assert_fits_p_width,
+    relative_errors,
+    rtl_test_class,
+)
 
 from axhdl import SpecError, make_unit
 from axhdl.generators.multipliers.mbm import MBM, correction_term
@@ -69,6 +74,12 @@ class TestMBM:
             assert correction_term(kept) == int(expansion[:kept], 2)
         assert MBM(width=8).correction == 10  # 0.0001010b = 10/128
         assert MBM(width=8, t=4).correction == 0  # W = 3 bits cannot hold 1/12
+
+    @pytest.mark.parametrize("spec", ["mbm:width=5,t=4", "mbm:width=5,t=4,signed=true",
+                                      "mbm:a_width=2,b_width=6,t=1,signed=true"])
+    def test_rtl_with_fewest_fraction_bits(self, spec):
+        # t = F keeps no fraction bit (and no correction): the datapath's degenerate corner
+        assert_amaranth_exhaustive(make_unit(spec))
 
     def test_without_correction_bits_it_is_mitchell(self):
         # W = 3 fraction bits: C truncates to 0, MBM-4 is Mitch-3 at 8x8

@@ -13,7 +13,12 @@ import math
 
 import numpy as np
 import pytest
-from _family_checks import assert_fits_p_width, relative_errors, rtl_test_class
+from _family_checks import (
+    assert_amaranth_exhaustive,
+    assert_fits_p_width,
+    relative_errors,
+    rtl_test_class,
+)
 
 from axhdl import SpecError, make_unit
 from axhdl.generators.multipliers.mitchell import Mitchell, fraction_bits, log_product
@@ -124,6 +129,12 @@ class TestMitchell:
     def test_result_fits_p_width(self, spec):
         assert make_unit(spec).p_width == make_unit(spec).a_width + make_unit(spec).b_width
         assert_fits_p_width(make_unit(spec))
+
+    @pytest.mark.parametrize("spec", ["mitchell:width=5,w=0", "mitchell:width=5,w=0,signed=true",
+                                      "mitchell:a_width=2,b_width=6,w=1,signed=true"])
+    def test_rtl_with_fewest_fraction_bits(self, spec):
+        # w = 0 keeps no fraction bit at all: the datapath's degenerate corner
+        assert_amaranth_exhaustive(make_unit(spec))
 
     def test_fraction_bits(self):
         assert fraction_bits(8, 8) == 7 and fraction_bits(4, 8) == 7 and fraction_bits(1, 1) == 0
