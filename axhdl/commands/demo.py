@@ -50,14 +50,15 @@ def run(args) -> int:
             row.update(er=metrics["er"], mae=metrics["mae"], wce=metrics["wce"],
                        mred=metrics["mred"])
         row.update(
-            area=report["area"],
-            delay_ns=report["delay_ns"],
-            power_uw=report["power_w"]["total"] * 1e6,
-            energy_pj=report["energy_pj"],
+            area=round(report["area"]),
+            delay_ns=round(report["delay_ns"], 3),
+            power_uw=round(report["power_w"]["total"] * 1e6, 1),
+            energy_pj=round(report["energy_pj"], 3),
         )
         savings = report.get("savings_pct") or {}
-        row["area_sav%"] = savings.get("area")
-        row["energy_sav%"] = savings.get("energy")
+        for key in ("area", "energy"):
+            value = savings.get(key)
+            row[f"{key}_sav%"] = None if value is None else round(value, 1)
         row["s"] = round(time.perf_counter() - t0, 1)
         rows.append(row)
     if args.json:
