@@ -20,15 +20,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def _axhdl() -> list[str]:
-    script = Path(sys.executable).parent / "axhdl"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "axhdl.cli"]
+from _common import axhdl_argv as _axhdl
 
 
 def _timed(args: list[str], cache: str) -> tuple[float, dict]:

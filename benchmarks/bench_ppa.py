@@ -17,17 +17,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
+
+from _common import axhdl_argv as _axhdl
 
 TARGET_S = 10.0
-
-
-def _axhdl() -> list[str]:
-    script = Path(sys.executable).parent / "axhdl"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "axhdl.cli"]
 
 
 def _synth(spec: str, cache: str, *extra: str) -> tuple[float, dict]:

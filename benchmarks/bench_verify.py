@@ -17,19 +17,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
+
+from _common import axhdl_argv as _axhdl
 
 SPEC_COLD = "exact:width=8,signed=true,arch=array"
 SPEC_NEW = "exact:width=8,signed=false,arch=array"
 VECTORS = 65536
-
-
-def _axhdl() -> list[str]:
-    script = Path(sys.executable).parent / "axhdl"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "axhdl.cli"]
 
 
 def _verify(spec: str, sim: str, cache: str) -> tuple[float, dict]:
