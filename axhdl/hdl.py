@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from amaranth.back import verilog
 
-__all__ = ["emit_verilog", "bit", "leading_one", "LINT_NOTE"]
+__all__ = ["emit_verilog", "leading_one", "LINT_NOTE"]
 
 LINT_NOTE = (
     "// Approximate units ignore some operand bits by design, and Amaranth keeps named\n"
@@ -23,11 +23,6 @@ def emit_verilog(component, name: str) -> str:
         + text.rstrip("\n")
         + "\n/* verilator lint_on UNUSEDSIGNAL */\n"
     )
-
-
-def bit(x: np.ndarray, i: int) -> np.ndarray:
-    """Bit ``i`` of the (non-negative) integers ``x``."""
-    return (x >> i) & 1
 
 
 def leading_one(x: np.ndarray, width: int) -> np.ndarray:

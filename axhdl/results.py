@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ __all__ = [
     "content_hash",
     "file_hash",
     "provenance",
-    "cached_json",
+    "cached_stage",
     "to_jsonable",
 ]
 
@@ -101,18 +102,33 @@ def provenance(unit=None, **inputs: Any) -> dict:
     return prov
 
 
-def cached_json(kind: str, key_parts: list, compute: Callable[[], dict]) -> dict:
-    """Return the cached result for ``key_parts`` (plus tool versions), computing it if absent.
+def cached_stage(
+    kind: str, key_parts: list, compute: Callable[[Path], dict]
+) -> tuple[dict, Path]:
+    """Run ``compute(workdir)`` once per key (``key_parts`` plus tool versions); return its
+    result and the directory that keeps its files beside ``result.json``.
 
-    The cache file is written atomically; a corrupt entry is recomputed.
+    The directory is filled in a temporary sibling and renamed into place, so a killed run
+    leaves nothing half-written; a corrupt entry is recomputed.
     """
-    key = content_hash(kind, key_parts, tool_versions())
-    path = cache_dir() / kind / f"{key}.json"
-    if path.exists():
+    final = cache_dir() / kind / content_hash(kind, key_parts, tool_versions())
+    result_file = final / "result.json"
+    if result_file.is_file():
         try:
-            return json.loads(path.read_text())
+            return json.loads(result_file.read_text()), final
         except (OSError, json.JSONDecodeError):
-            pass
-    result = compute()
-    atomic_write(path, json.dumps(to_jsonable(result), indent=1, sort_keys=True))
-    return result
+            shutil.rmtree(final, ignore_errors=True)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        result = compute(tmp)
+        atomic_write(tmp / "result.json", json.dumps(to_jsonable(result), indent=1,
+                                                      sort_keys=True))
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another process finished the same stage first
+            if not result_file.is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return json.loads(result_file.read_text()), final

@@ -32,20 +32,16 @@ design and benchmarking of approximation methods", DATE 2017).
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
-import shutil
-import tempfile
 import time
 import weakref
-from collections.abc import Callable
 from pathlib import Path
 
 from axhdl.errors import InputError, ToolFailedError
 from axhdl.registry import make_unit
-from axhdl.results import atomic_write, cache_dir, content_hash, file_hash, provenance
-from axhdl.toolchain import OSU018_CELLS_V, OSU018_LIBERTY, default_liberty, tool_versions
+from axhdl.results import cached_stage, file_hash, provenance
+from axhdl.toolchain import OSU018_CELLS_V, OSU018_LIBERTY, default_liberty
 
 from .activity import netlist_cells, simulate_activity, workload_vectors
 from .evaluator import evaluate_activity, supports
@@ -129,41 +125,6 @@ def baseline_unit(unit):
     )
 
 
-# -- caching -------------------------------------------------------------------------------
-
-def _stage_dir(kind: str, key_parts: list) -> Path:
-    key = content_hash(kind, FLOW_VERSION, key_parts, tool_versions())
-    return cache_dir() / kind / key
-
-
-def _cached_stage(kind: str, key_parts: list, compute: Callable[[Path], dict]) -> tuple[dict, Path]:
-    """Run ``compute(workdir)`` once per key; its files and ``result.json`` are kept together.
-
-    The directory is filled in a temporary sibling and renamed into place, so a killed run
-    leaves nothing half-written.
-    """
-    final = _stage_dir(kind, key_parts)
-    result_file = final / "result.json"
-    if result_file.is_file():
-        try:
-            return json.loads(result_file.read_text()), final
-        except (OSError, json.JSONDecodeError):
-            shutil.rmtree(final, ignore_errors=True)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    try:
-        result = compute(tmp)
-        atomic_write(tmp / "result.json", json.dumps(result, indent=1, sort_keys=True))
-        try:
-            os.replace(tmp, final)
-        except OSError:  # another process finished the same stage first
-            if not result_file.is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return json.loads(result_file.read_text()), final
-
-
 # -- stages --------------------------------------------------------------------------------
 
 _VERILOG: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -228,7 +189,7 @@ def implement(unit, library: Library, period_ns: float | None) -> dict:
             "clock": clock,
         }
 
-    result, where = _cached_stage("implement", key, compute)
+    result, where = cached_stage("implement", [FLOW_VERSION, key], compute)
     result["netlist"] = str(where / "netlist.v")
     result["netlist_json"] = str(where / "netlist.json")
     return result
@@ -298,7 +259,7 @@ def _activity(unit, impl: dict, library: Library, cells_v: Path | None, *, workl
             "outputs": sim["outputs"],
         }
 
-    return _cached_stage("activity", key, compute)[0]
+    return cached_stage("activity", [FLOW_VERSION, key], compute)[0]
 
 
 def _mean(values) -> float:

@@ -1,6 +1,6 @@
 import json
 
-from axhdl.results import atomic_write, cached_json, content_hash, provenance
+from axhdl.results import atomic_write, cached_stage, content_hash, provenance
 
 
 class TestAtomicWrite:
@@ -25,17 +25,32 @@ class TestCache:
         assert content_hash("a", {"x": 1}) == content_hash("a", {"x": 1})
         assert content_hash("a", {"x": 1}) != content_hash("a", {"x": 2})
 
-    def test_cached_json_computes_once(self):
+    def test_cached_stage_computes_once_and_keeps_files(self):
         calls = []
 
-        def compute():
+        def compute(workdir):
             calls.append(1)
+            (workdir / "netlist.v").write_text(f"run {len(calls)}")
             return {"v": len(calls)}
 
-        assert cached_json("t", ["k1"], compute) == {"v": 1}
-        assert cached_json("t", ["k1"], compute) == {"v": 1}
-        assert cached_json("t", ["k2"], compute) == {"v": 2}
+        first, where = cached_stage("t", ["k1"], compute)
+        assert first == {"v": 1} and (where / "netlist.v").read_text() == "run 1"
+        assert cached_stage("t", ["k1"], compute) == ({"v": 1}, where)
+        assert cached_stage("t", ["k2"], compute)[0] == {"v": 2}
         assert len(calls) == 2
+
+    def test_failed_stage_leaves_nothing(self):
+        def compute(workdir):
+            (workdir / "half.v").write_text("x")
+            raise RuntimeError("tool died")
+
+        try:
+            cached_stage("fail", ["k"], compute)
+        except RuntimeError:
+            pass
+        calls = []
+        assert cached_stage("fail", ["k"], lambda w: calls.append(1) or {"ok": 1})[0] == {"ok": 1}
+        assert calls == [1]
 
 
 class TestProvenance:
