@@ -20,6 +20,7 @@ COMMANDS = {
     "lut": "lut",
     "metrics": "metrics",
     "verify": "verify",
+    "prove": "prove",
     "synth": "synth",
     "import-verilog": "import_verilog",
     "demo": "demo",
