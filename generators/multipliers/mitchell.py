@@ -11,8 +11,10 @@ and 0 when either operand is 0 (zero detection). Mitch-w (Kim et al., IEEE TC 20
 only the ``w`` most significant fraction bits of each operand before the addition.
 
 The functions :func:`log_product` (numpy) and :func:`log_product_rtl` (Amaranth) implement
-this datapath once, with an optional constant added to the fraction sum, for this family and
-for the minimally biased multiplier (:mod:`.mbm`).
+this datapath once, for this family and for the minimally biased multiplier (:mod:`.mbm`),
+whose options they also carry: a constant added to the fraction sum, a forced lowest kept
+fraction bit and the bypass of that constant where it would overflow the mantissa. Their
+defaults are Mitchell's datapath.
 """
 
 from __future__ import annotations
@@ -34,16 +36,29 @@ def fraction_bits(na: int, nb: int) -> int:
     return max(na, nb) - 1
 
 
-def log_product(a, b, na: int, nb: int, *, keep: int | None = None, correction: int = 0):
+def log_product(
+    a,
+    b,
+    na: int,
+    nb: int,
+    *,
+    keep: int | None = None,
+    correction: int = 0,
+    force_lsb: bool = False,
+    bypass_overflow: bool = False,
+):
     """Mitchell's approximate product of non-negative integers ``a`` (``na`` bits), ``b``.
 
     The fractions ``fa = (a - 2^ka) / 2^ka`` are fixed-point numbers with
     ``F = fraction_bits(na, nb)`` bits (exact: an ``n``-bit operand has at most ``n - 1``
-    fraction bits); ``keep`` truncates each to its ``keep`` most significant bits. The
-    optional ``correction`` (an integer in units of ``2^-keep``) is added to the fraction sum
-    when it is below 1, and ``correction >> 1`` when it is not (the sum is then scaled by
-    ``2^(ka+kb+1)``, so both add about ``correction·2^(ka+kb-keep)`` to the product).
-    The antilogarithm ``2^k (1 + f)`` is truncated to an integer.
+    fraction bits); ``keep`` truncates each to its ``keep`` most significant bits, and
+    ``force_lsb`` then sets the lowest kept bit of each to 1 (no effect when none is kept).
+    The optional ``correction`` (an integer in units of ``2^-keep``) is added to the fraction
+    sum when it is below 1, and ``correction >> 1`` when it is not (the sum is then scaled by
+    ``2^(ka+kb+1)``, so both add about ``correction·2^(ka+kb-keep)`` to the product). With
+    ``bypass_overflow``, a carry-case mantissa ``1 + f + (correction >> 1)`` that would reach
+    2 is replaced by the uncorrected ``1 + f``. The antilogarithm ``2^k (1 + f)`` is
+    truncated to an integer.
     """
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
@@ -56,12 +71,17 @@ def log_product(a, b, na: int, nb: int, *, keep: int | None = None, correction: 
     # fraction values as F-bit fixed point, truncated to the kept bits
     xa = ((fa << (big_f - ka)) >> drop) << drop
     xb = ((fb << (big_f - kb)) >> drop) << drop
+    if force_lsb and kept:
+        xa = xa | (np.int64(1) << drop)
+        xb = xb | (np.int64(1) << drop)
     one = np.int64(1) << big_f
     total = xa + xb
     carry = (total >= one).astype(np.int64)
     frac = total - carry * one
     corr = np.where(carry == 1, correction >> 1, correction).astype(np.int64) << drop
     mantissa = one + frac + corr  # (1 + f) in units of 2^-F
+    if bypass_overflow:  # the carry case keeps 1 + f where the correction would reach 2
+        mantissa = np.where((carry == 1) & (mantissa >= 2 * one), one + frac, mantissa)
     k = ka + kb + carry
     e = k - big_f
     value = np.where(e >= 0, mantissa << np.maximum(e, 0), mantissa >> np.maximum(-e, 0))
@@ -77,10 +97,13 @@ def log_product_rtl(
     *,
     keep: int | None = None,
     correction: int = 0,
+    force_lsb: bool = False,
+    bypass_overflow: bool = False,
     prefix: str = "log",
 ) -> Value:
     """The hardware of :func:`log_product`: leading-one detectors, normalizing shifters,
-    fraction adder, (correction,) antilogarithm shifter and zero detection."""
+    fraction adder, correction adder and bypass multiplexer (when asked for), antilogarithm
+    shifter and zero detection."""
     big_f = fraction_bits(na, nb)
     if big_f == 0:  # 1-bit operands: no fraction, the product is a AND b
         return a[0] & b[0]
@@ -94,7 +117,9 @@ def log_product_rtl(
         norm = Signal(unsigned(len(x) + big_f), name=f"{name}_norm")
         m.d.comb += norm.eq((x << big_f) >> k)  # leading one at bit F
         frac = Signal(unsigned(big_f), name=f"{name}_frac")
-        if kept:
+        if kept and force_lsb:
+            m.d.comb += frac.eq(Cat(Const(0, drop), Const(1, 1), norm[drop + 1 : big_f]))
+        elif kept:
             m.d.comb += frac.eq(Cat(Const(0, drop), norm[drop:big_f]))
         return frac
 
@@ -107,6 +132,12 @@ def log_product_rtl(
         corr = Signal(unsigned(big_f), name=f"{prefix}_corr")
         m.d.comb += corr.eq(Mux(carry, (correction >> 1) << drop, correction << drop))
         mantissa = add_rtl(m, one_f, corr, big_f + 2, f"{prefix}_mant")
+        if bypass_overflow:  # carry case, 1.f + C/2 >= 2: keep the uncorrected 1.f
+            bypass = Signal(name=f"{prefix}_bypass")
+            m.d.comb += bypass.eq(carry & mantissa[big_f + 1])
+            corrected = mantissa
+            mantissa = Signal(unsigned(big_f + 2), name=f"{prefix}_mant_out")
+            m.d.comb += mantissa.eq(Mux(bypass, Cat(one_f, Const(0, 1)), corrected))
     else:
         mantissa = Signal(unsigned(big_f + 2), name=f"{prefix}_mant")
         m.d.comb += mantissa.eq(one_f)
@@ -143,8 +174,14 @@ class Mitchell(SignMagnitudeUnit):
         "the unsigned core (|-2^(n-1)| = 2^(n-1) included)."
     )
     params = (
-        Param("w", int, None, "fraction bits kept after the leading one (absent: all)",
-              min=0, max="max(a_width, b_width) - 1"),
+        Param(
+            "w",
+            int,
+            None,
+            "fraction bits kept after the leading one (absent: all)",
+            min=0,
+            max="max(a_width, b_width) - 1",
+        ),
     )
 
     @property
