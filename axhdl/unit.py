@@ -255,10 +255,15 @@ class AmaranthUnit(ArithmeticUnit, wiring.Component):
     any signal exists.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, *args, **kwargs):
         # A unit is a golden model as much as a circuit: building one only to compute metrics
         # is normal use, so Amaranth's "created but never elaborated" warning does not apply.
         self._MustUse__silence = True
+        if args:
+            raise TypeError(
+                f"{type(self).__name__} takes keyword parameters only (e.g. width=8), "
+                f"not {len(args)} positional"
+            )
         self._params = type(self).validate(kwargs)
         ports: dict[str, Any] = {
             "a": In(self._shape(self.a_width)),

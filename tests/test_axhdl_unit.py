@@ -23,7 +23,7 @@ class TestArithmeticUnit:
         with pytest.raises(TypeError) as e:
             Exact(width=8, arch=3)
         assert str(e.value) == "Parameter 'arch' must be a string, not 3"
-        with pytest.raises(TypeError):
+        with pytest.raises(TypeError, match="Exact takes keyword parameters only"):
             Exact(8)  # positional parameters are refused
 
     def test_ports_follow_parameters(self):
