@@ -96,28 +96,15 @@ class MBM(SignMagnitudeUnit):
         """``C`` in units of ``2^-kept_bits``."""
         return correction_term(self.kept_bits)
 
+    @property
+    def _log_options(self) -> dict:
+        """The options of the shared logarithmic datapath that make it MBM."""
+        return {"keep": self.kept_bits, "correction": self.correction,
+                "force_lsb": self.t > 0, "bypass_overflow": True}
+
     def core_model(self, ma, mb):
-        return log_product(
-            ma,
-            mb,
-            self.a_width,
-            self.b_width,
-            keep=self.kept_bits,
-            correction=self.correction,
-            force_lsb=self.t > 0,
-            bypass_overflow=True,
-        )
+        return log_product(ma, mb, self.a_width, self.b_width, **self._log_options)
 
     def core_rtl(self, m, ma, mb):
-        return log_product_rtl(
-            m,
-            ma,
-            mb,
-            self.a_width,
-            self.b_width,
-            keep=self.kept_bits,
-            correction=self.correction,
-            force_lsb=self.t > 0,
-            bypass_overflow=True,
-            prefix="mbm",
-        )
+        return log_product_rtl(m, ma, mb, self.a_width, self.b_width, prefix="mbm",
+                               **self._log_options)
