@@ -73,3 +73,26 @@ def test_usage_errors_exit_2(capsys, argv, message):
     out, err = capsys.readouterr()
     assert status == 2 and out == ""
     assert err == message
+
+
+def test_imported_verilog(capsys, tmp_path):
+    exact = tmp_path / "mul6.v"
+    exact.write_text(
+        "module mul6(input [5:0] A, input [5:0] B, output [11:0] O);\n"
+        "  assign O = A * B;\n"
+        "endmodule\n"
+    )
+    status, out, _ = run(capsys, "prove", f"verilog:path={exact},top=mul6,a=A,b=B,p=O")
+    assert status == 0 and ": PROVEN p = a*b for every unsigned input" in out
+    approx = tmp_path / "mul6x.v"
+    approx.write_text(
+        "module mul6x(input [5:0] A, input [5:0] B, output [11:0] O);\n"
+        "  wire [11:0] full = A * B;\n"
+        "  assign O = {full[11:1], 1'b0};  // the LSB dropped\n"
+        "endmodule\n"
+    )
+    status, out, _ = run(capsys, "prove", f"verilog:path={approx},top=mul6x,a=A,b=B,p=O",
+                         "--json")
+    assert status == 1
+    cex = json.loads(out)["counterexample"]
+    assert cex["a"] % 2 == 1 and cex["b"] % 2 == 1 and cex["p"] == cex["a"] * cex["b"] - 1
