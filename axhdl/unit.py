@@ -234,6 +234,14 @@ class ArithmeticUnit:
         """The bit-exact result for operand values ``a`` and ``b`` (broadcast), as int64."""
         raise NotImplementedError
 
+    def model_polynomial(self) -> dict[tuple, int] | None:
+        """The golden model as an integer polynomial over the operand bits, before the result
+        wraps to ``p_width`` bits, or None where the model is not one (logarithmic, segment
+        and other data-dependent families). Keys are sorted tuples of ``("a", i)`` /
+        ``("b", j)`` (the empty tuple is the constant); used by ``axhdl prove --against
+        model`` for a formal proof of RTL ≡ model at any width."""
+        return None
+
     def exact(self, a, b) -> np.ndarray:
         """The true product of the operand values (the reference for error metrics)."""
         return np.asarray(a, dtype=np.int64) * np.asarray(b, dtype=np.int64)

@@ -470,13 +470,21 @@ def prove_netlist(
     top: str = "design",
     max_terms: int = 1_000_000,
     simulate: bool = True,
+    target: dict[tuple, int] | None = None,
 ) -> dict:
     """Prove that a gate netlist (as :func:`gate_netlist` returns it) computes ``spec``;
     see :func:`prove_arithmetic`. ``simulate`` first tries the operand corners and
     :data:`SAMPLES` seeded random pairs (a mismatch refutes at once); ``max_terms`` bounds
-    the polynomial (beyond it the proof gives up with :class:`ToolFailedError`)."""
+    the polynomial (beyond it the proof gives up with :class:`ToolFailedError`).
+
+    ``target``, when given, replaces ``spec``: an integer polynomial over the operand bits
+    (keys: tuples of ``("a", i)`` / ``("b", j)``, as :meth:`ArithmeticUnit.model_polynomial`
+    returns them) that the result must equal modulo 2^W — a golden model rather than the
+    exact function; its counterexamples name the polynomial's value as ``expected``."""
     if spec not in SPECS:
         raise InputError(f"spec must be one of {', '.join(SPECS)}, not {spec!r}")
+    if target is not None:
+        spec = "the model"
     start = time.monotonic()
     ports = netlist["ports"]
     for name, direction in ((a, "input"), (b, "input"), (p, "output")):
@@ -490,11 +498,24 @@ def prove_netlist(
         )
     a_bits, b_bits, p_bits = ports[a][1], ports[b][1], ports[p][1]
     need = len(a_bits) + len(b_bits) if spec == "a*b" else max(len(a_bits), len(b_bits)) + 1
+    if target is not None:
+        need = 1
+        operand = {"a": a_bits, "b": b_bits}
+        for key in target:
+            for port, bit in key:
+                if port not in operand or not 0 <= bit < len(operand[port]):
+                    raise InputError(f"target polynomial names operand bit {port}[{bit}], "
+                                     f"which design '{top}' does not have")
     if len(p_bits) < need:
         raise InputError(
             f"design '{top}': output '{p}' has {len(p_bits)} bits, {spec} needs {need}"
         )
 
+    # all arithmetic modulo 2^W for a W-bit result: the result and the exact value both lie
+    # in one range of 2^W integers, so they are equal exactly when they agree modulo 2^W
+    # (and the terms of the discarded carries out of the top bit vanish); a model is defined
+    # modulo 2^W in the first place (its value wraps to the result width)
+    modulus = 1 << len(p_bits)
     var: dict = {}  # net → variable number
 
     def var_of(bit) -> Poly:
@@ -517,12 +538,24 @@ def prove_netlist(
         if bit not in driven:
             raise InputError(f"design '{top}' has an undriven bit ({bit}) in its cone")
 
+    def expected(code_a: int, code_b: int) -> int:
+        """The specified result for operand codes, in the result's value range."""
+        if target is None:
+            x = _signed_value(code_a, len(a_bits), signed)
+            y = _signed_value(code_b, len(b_bits), signed)
+            value = x * y if spec == "a*b" else x + y
+        else:
+            codes = {"a": code_a, "b": code_b}
+            value = sum(c for key, c in target.items()
+                        if all(codes[port] >> bit & 1 for port, bit in key))
+        return _signed_value(value % modulus, len(p_bits), signed)
+
     def refute(values: dict[str, int], how: str):
         got = _simulate(netlist, order, {a: [values[a]], b: [values[b]]})[p][0]
         va = _signed_value(values[a], len(a_bits), signed)
         vb = _signed_value(values[b], len(b_bits), signed)
         vp = _signed_value(got, len(p_bits), signed)
-        want = va * vb if spec == "a*b" else va + vb
+        want = expected(values[a], values[b])
         if vp == want:  # cannot happen unless the rewriting itself is wrong
             raise ToolFailedError(
                 f"algebraic proof of '{top}': {how} at {a}={va}, {b}={vb} "
@@ -540,9 +573,7 @@ def prove_netlist(
     sample_a, sample_b = _sample(len(a_bits), len(b_bits)) if simulate else ([], [])
     sim = _simulate(netlist, order, {a: sample_a, b: sample_b})[p] if simulate else []
     for va, vb, vp in zip(sample_a, sample_b, sim):
-        x = _signed_value(va, len(a_bits), signed)
-        y = _signed_value(vb, len(b_bits), signed)
-        if _signed_value(vp, len(p_bits), signed) != (x * y if spec == "a*b" else x + y):
+        if _signed_value(vp, len(p_bits), signed) != expected(va, vb):
             refute({a: va, b: vb}, "found by simulation")
     adders = _adder_cells(netlist, order)
 
@@ -557,10 +588,6 @@ def prove_netlist(
             units.append(({conn["Y"]: kind}, tuple(conn[pin] for pin in _GATES[kind][0])))
     level = _levels(units)
 
-    # all arithmetic modulo 2^W for a W-bit result: the result and the exact value both lie
-    # in one range of 2^W integers, so they are equal exactly when they agree modulo 2^W
-    # (and the terms of the discarded carries out of the top bit vanish)
-    modulus = 1 << len(p_bits)
     poly = _reduce(_word(p_bits, signed, var_of), modulus)
     peak = len(poly)
     # substitute by falling level, so that the polynomial stays a cut through the netlist:
@@ -587,8 +614,17 @@ def prove_netlist(
             )
     word_a = _word(a_bits, signed, var_of)
     word_b = _word(b_bits, signed, var_of)
-    target = _mul(word_a, word_b) if spec == "a*b" else _add(word_a, word_b)
-    residue = _reduce(_add(poly, target, -1), modulus)
+    if target is None:
+        goal = _mul(word_a, word_b) if spec == "a*b" else _add(word_a, word_b)
+    else:
+        operand = {"a": a_bits, "b": b_bits}
+        goal = {}
+        for key, coef in target.items():
+            term: Poly = {0: coef}
+            for port, bit in key:
+                term = _mul(term, var_of(operand[port][bit]))
+            goal = _add(goal, term)
+    residue = _reduce(_add(poly, goal, -1), modulus)
     seconds = time.monotonic() - start
     if not residue:
         return {
@@ -619,9 +655,10 @@ def prove_arithmetic(
     b: str = "b",
     p: str = "p",
     timeout: float = 600,
+    target: dict[tuple, int] | None = None,
 ) -> dict:
-    """Prove that output ``p`` of the Verilog module ``top`` equals ``a*b`` (or ``a+b``)
-    for every input.
+    """Prove that output ``p`` of the Verilog module ``top`` equals ``a*b`` (or ``a+b``, or
+    the polynomial ``target``, see :func:`prove_netlist`) for every input.
 
     Operands and result are two's complement when ``signed``, else unsigned; the result port
     must be wide enough for every exact result (``a_width + b_width`` bits for a product).
@@ -636,6 +673,7 @@ def prove_arithmetic(
         raise InputError(f"spec must be one of {', '.join(SPECS)}, not {spec!r}")
     start = time.monotonic()
     netlist = gate_netlist(verilog, top, timeout=timeout)
-    result = prove_netlist(netlist, spec=spec, signed=signed, a=a, b=b, p=p, top=top)
+    result = prove_netlist(netlist, spec=spec, signed=signed, a=a, b=b, p=p, top=top,
+                           target=target)
     result["seconds"] = time.monotonic() - start
     return result

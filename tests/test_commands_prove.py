@@ -96,3 +96,25 @@ def test_imported_verilog(capsys, tmp_path):
     assert status == 1
     cex = json.loads(out)["counterexample"]
     assert cex["a"] % 2 == 1 and cex["b"] % 2 == 1 and cex["p"] == cex["a"] * cex["b"] - 1
+
+
+def test_against_model(capsys):
+    status, out, _ = run(capsys, "prove", "broken_array:width=12,hbl=2,vbl=9,signed=true",
+                         "--against", "model")
+    assert status == 0
+    assert ": PROVEN p = the golden model for every signed input" in out
+    status, out, _ = run(capsys, "prove", "broken_array:width=12,hbl=2,vbl=9,signed=true")
+    assert status == 1 and ": NOT EXACT - " in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["prove", "mitchell:width=8", "--against", "model"],
+     ("axhdl prove: mitchell:width=8,signed=false: the mitchell model is not a polynomial of "
+      "the operand bits, so it cannot be proven formally; 'axhdl verify' checks it by "
+      "simulation\n")),
+    (["prove", "truncated:width=6,k=3", "--against", "model", "--method", "sat"],
+     "axhdl prove: --against model needs --method algebraic\n"),
+])
+def test_against_model_errors(capsys, argv, message):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == "" and err == message

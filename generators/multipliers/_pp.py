@@ -34,6 +34,8 @@ __all__ = [
     "constant_row",
     "term_rows",
     "kept_pair_terms",
+    "pair_polynomial",
+    "terms_polynomial",
 ]
 
 
@@ -183,3 +185,39 @@ def kept_pair_terms(na: int, nb: int, signed: bool, keep) -> list[PPBit]:
     terms = [t for t in pp_terms(na, nb, signed) if t.kind != "one" and keep(t.i, t.j)]
     constant = -sum(1 << t.weight for t in terms if t.kind == "nand") % (1 << width)
     return terms + [PPBit(w, "one") for w in range(width) if (constant >> w) & 1]
+
+
+def pair_polynomial(na: int, nb: int, signed: bool, keep) -> dict[tuple, int]:
+    """Σ s_ij·2^(i+j)·a_i·b_j over the pairs with ``keep(i, j)``, written from the definition
+    (s_ij = −1 when exactly one of a_i, b_j is a two's-complement sign bit): the polynomial
+    form of :func:`kept_pair_terms`, without its Baugh–Wooley encoding."""
+    poly: dict[tuple, int] = {}
+    for i in range(na):
+        for j in range(nb):
+            if keep(i, j):
+                sign = -1 if signed and ((i == na - 1) != (j == nb - 1)) else 1
+                poly[(("a", i), ("b", j))] = sign << (i + j)
+    return poly
+
+
+def terms_polynomial(terms, constant: int = 0) -> dict[tuple, int]:
+    """Σ term·2^weight as a polynomial over the operand bits (``~(a_i b_j) = 1 − a_i b_j``)."""
+    poly: dict[tuple, int] = {}
+
+    def add(key: tuple, value: int) -> None:
+        poly[key] = poly.get(key, 0) + value
+        if not poly[key]:
+            del poly[key]
+
+    if constant:
+        add((), constant)
+    for t in terms:
+        if t.kind == "one":
+            add((), 1 << t.weight)
+        elif t.kind == "and":
+            add((("a", t.i), ("b", t.j)), 1 << t.weight)
+        else:  # nand
+            add((), 1 << t.weight)
+            add((("a", t.i), ("b", t.j)), -(1 << t.weight))
+    return poly
+

@@ -17,7 +17,7 @@ from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._pp import kept_pair_terms, ripple_rows, term_rows, wrap
+from ._pp import kept_pair_terms, pair_polynomial, ripple_rows, term_rows, wrap
 from .exact import bits_to_value
 
 __all__ = ["BrokenArray", "mean_error_closed_form"]
@@ -66,6 +66,9 @@ class BrokenArray(AmaranthUnit):
     def kept(self, i: int, j: int) -> bool:
         """Whether the partial product a_i·b_j is generated."""
         return j >= self.hbl and i + j >= self.vbl
+
+    def model_polynomial(self) -> dict[tuple, int]:
+        return pair_polynomial(self.a_width, self.b_width, self.signed, self.kept)
 
     def model(self, a, b, **controls):
         na, nb = self.a_width, self.b_width

@@ -15,7 +15,7 @@ from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._pp import pp_terms, ripple_rows, term_rows
+from ._pp import pair_polynomial, pp_terms, ripple_rows, term_rows
 from ._trees import (
     booth_columns_rtl,
     dadda_plan,
@@ -69,6 +69,9 @@ class Exact(AmaranthUnit):
     @property
     def arch(self) -> str:
         return self._params["arch"]
+
+    def model_polynomial(self) -> dict[tuple, int]:
+        return pair_polynomial(self.a_width, self.b_width, self.signed, lambda i, j: True)
 
     def model(self, a, b, **controls):
         return self.exact(a, b)

@@ -20,7 +20,7 @@ from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit, from_code, to_code
 
-from ._pp import kept_pair_terms, ripple_rows, term_rows, wrap
+from ._pp import kept_pair_terms, pair_polynomial, ripple_rows, term_rows, wrap
 from .exact import bits_to_value
 
 __all__ = ["OperandTruncation", "mean_error_closed_form"]
@@ -65,6 +65,10 @@ class OperandTruncation(AmaranthUnit):
     @property
     def zb(self) -> int:
         return self._params["zb"]
+
+    def model_polynomial(self) -> dict[tuple, int]:
+        return pair_polynomial(self.a_width, self.b_width, self.signed,
+                               lambda i, j: i >= self.za and j >= self.zb)
 
     def model(self, a, b, **controls):
         na, nb, signed = self.a_width, self.b_width, self.signed

@@ -19,7 +19,7 @@ from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._pp import kept_pair_terms, ripple_rows, term_rows, wrap
+from ._pp import kept_pair_terms, pair_polynomial, ripple_rows, term_rows, wrap
 from .exact import bits_to_value
 
 __all__ = ["Perforated", "perforated_product", "error_moments", "uniform_moments"]
@@ -112,6 +112,11 @@ class Perforated(AmaranthUnit):
     @property
     def perforated_rows(self) -> range:
         return range(self.start, self.start + self.m)
+
+    def model_polynomial(self) -> dict[tuple, int]:
+        rows = self.perforated_rows
+        return pair_polynomial(self.a_width, self.b_width, self.signed,
+                               lambda i, j: j not in rows)
 
     def model(self, a, b, **controls):
         rows = self.perforated_rows

@@ -11,7 +11,15 @@ from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._pp import expected_value, pp_terms, pp_value, ripple_rows, term_rows, wrap
+from ._pp import (
+    expected_value,
+    pp_terms,
+    pp_value,
+    ripple_rows,
+    term_rows,
+    terms_polynomial,
+    wrap,
+)
 from .exact import bits_to_value
 
 __all__ = ["Truncated", "truncation_constant"]
@@ -61,6 +69,9 @@ class Truncated(AmaranthUnit):
 
     def kept_terms(self):
         return [t for t in pp_terms(self.a_width, self.b_width, self.signed) if t.weight >= self.k]
+
+    def model_polynomial(self) -> dict[tuple, int]:
+        return terms_polynomial(self.kept_terms(), self.correction_constant)
 
     def model(self, a, b, **controls):
         total = pp_value(self.kept_terms(), a, b, self.a_width, self.b_width)
