@@ -388,13 +388,14 @@ def _reduce(poly: Poly, modulus: int) -> Poly:
     return {m: c % modulus for m, c in poly.items() if c % modulus}
 
 
-def _substitute(poly: Poly, repl: dict[int, Poly], modulus: int) -> None:
-    """Replace, in place and at once, each variable (given by its bit) by its polynomial;
-    coefficients are kept modulo ``modulus``."""
-    bits = 0
-    for bit in repl:
-        bits |= bit
+def _substitute(poly: Poly, bits: int, replacements, modulus: int) -> bool:
+    """Replace, in place and at once, the variables in the mask ``bits`` by polynomials;
+    ``replacements()`` gives ``{bit: polynomial}`` and is called only when a monomial holds
+    one of them. Coefficients are kept modulo ``modulus``. Returns whether anything changed."""
     hits = [(m, c) for m, c in poly.items() if m & bits]
+    if not hits:
+        return False
+    repl = replacements()
     for m, _ in hits:
         del poly[m]
     for m, c in hits:
@@ -408,6 +409,7 @@ def _substitute(poly: Poly, repl: dict[int, Poly], modulus: int) -> None:
                 poly[tm] = v
             else:
                 poly.pop(tm, None)
+    return True
 
 
 def _signed_value(value: int, width: int, signed: bool) -> int:
@@ -595,17 +597,15 @@ def prove_netlist(
     for u in sorted(range(len(units)), key=lambda u: (-level[u], u)):
         outs, ins = units[u]
         present = {1 << var[net]: net for net in outs if net in var}
-        if not present or not any(m & bit for m in poly for bit in present):
+
+        def replacements(present=present, outs=outs, ins=ins) -> dict[int, Poly]:
+            leaf_polys = [var_of(n) for n in ins]
+            # a gate type, or an adder output's truth table
+            return {bit: _GATES[outs[net]][1](*leaf_polys) if isinstance(outs[net], str)
+                    else _table_poly(outs[net], leaf_polys) for bit, net in present.items()}
+
+        if not _substitute(poly, sum(present), replacements, modulus):
             continue
-        leaf_polys = [var_of(n) for n in ins]
-        repl = {}
-        for bit, net in present.items():
-            how = outs[net]
-            if isinstance(how, str):  # a gate type
-                repl[bit] = _GATES[how][1](*leaf_polys)
-            else:  # an adder output's truth table
-                repl[bit] = _table_poly(how, leaf_polys)
-        _substitute(poly, repl, modulus)
         peak = max(peak, len(poly))
         if peak > max_terms:
             raise ToolFailedError(
