@@ -1,9 +1,10 @@
-"""Verilog emission for Amaranth units, and bit helpers shared by the golden models."""
+"""Verilog emission for Amaranth units, and bit helpers shared by the golden models.
+
+Importing this module does not import Amaranth (the models use :func:`leading_one`)."""
 
 from __future__ import annotations
 
 import numpy as np
-from amaranth.back import verilog
 
 __all__ = ["emit_verilog", "leading_one", "LINT_NOTE"]
 
@@ -16,6 +17,8 @@ LINT_NOTE = (
 
 def emit_verilog(component, name: str) -> str:
     """Convert ``component`` to Verilog with top module ``name``, lint-clean under -Wall."""
+    from amaranth.back import verilog
+
     text = verilog.convert(component, name=name, emit_src=False)
     return (
         LINT_NOTE

@@ -10,9 +10,11 @@ Importing (:func:`import_verilog`) runs Verilator (W. Snyder et al., https://ver
 1. ``verilator --json-only`` parses and elaborates the file; the JSON tree gives the top
    module's ports and their widths and reveals clocked logic (edge-sensitive ``always``,
    ``always_ff``), which is refused;
-2. ``verilator --cc`` translates the design to C++, compiled with a small harness that
-   evaluates operand code pairs in one process: every pair when the operand widths total at
-   most 16 bits (the table is stored), otherwise pairs on demand;
+2. ``verilator --cc`` translates the design to C++, compiled with a small harness (the
+   package file ``axhdl/data/harness.cpp``) that evaluates operand code pairs in one process:
+   every pair when the operand widths total at most 16 bits (the table is stored), otherwise
+   pairs on demand; Verilator's run-time library is compiled once
+   (:mod:`axhdl.verilator_runtime`);
 3. the harness, the table and the port description are cached under
    ``results.cache_dir()/imported``, keyed by the SHA-256 of the file, the top module, the
    port names and the Verilator version.
@@ -29,10 +31,12 @@ by ``shift`` bits (for circuits that only output the high part of the product).
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.resources
 import json
 import os
 import re
 import shutil
+import string
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -40,12 +44,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, ToolMissingError
+from . import verilator_runtime
+from .errors import InputError
 from .params import REQUIRED, Param, validate_params
 from .registry import register
 from .results import atomic_write, cache_dir, content_hash, file_hash
-from .toolchain import find, run_tool, verilator_root
-from .unit import ArithmeticUnit, _split_width, from_code, to_code
+from .toolchain import find, run_tool
+from .unit import ArithmeticUnit, VerilogSource, from_code, to_code
 
 __all__ = [
     "MAX_TABLE_WIDTH",
@@ -69,6 +74,8 @@ _DEFINES = [
 _CXXFLAGS = ["-O1", "-w"]
 #: the run-time library is compiled once and hardly used by the harness: compile it quickly
 _RUNTIME_CXXFLAGS = ["-O0", "-w"]
+#: the run-time library files the harness links
+_RUNTIME_SOURCES = ("verilated.cpp", "verilated_threads.cpp")
 _VERILATOR_FLAGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing"]
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
@@ -206,72 +213,11 @@ def _check_ports(path: Path, top: str, ports: dict[str, Port], a: str, b: str, p
 
 # -- step 2: compile the harness ---------------------------------------------------------------
 
-_HARNESS = r"""// axhdl import harness: evaluates module {top} on operand code pairs in one process.
-//   harness table OUT      every (a, b) pair, a-major, as little-endian uint64 results
-//   harness eval IN OUT    the uint64 (a, b) pairs in IN, results to OUT
-#include "Vaxhdl.h"
-#include "verilated.h"
-#include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <type_traits>
-#include <vector>
-
-static Vaxhdl* dut;
-
-static inline uint64_t eval1(uint64_t a, uint64_t b) {{
-    dut->{a} = static_cast<std::remove_reference<decltype(dut->{a})>::type>(a);
-    dut->{b} = static_cast<std::remove_reference<decltype(dut->{b})>::type>(b);
-    dut->eval();
-    return static_cast<uint64_t>(dut->{p}) & {mask}ULL;
-}}
-
-static int put(const char* path, const std::vector<uint64_t>& v) {{
-    FILE* f = std::fopen(path, "wb");
-    if (!f || std::fwrite(v.data(), 8, v.size(), f) != v.size()) {{
-        std::fprintf(stderr, "cannot write %s\n", path);
-        return 1;
-    }}
-    return std::fclose(f) != 0;
-}}
-
-int main(int argc, char** argv) {{
-    VerilatedContext ctx;
-    Vaxhdl top{{&ctx, "top"}};
-    dut = &top;
-    int rc = 2;
-    if (argc == 3 && !std::strcmp(argv[1], "table")) {{
-        const uint64_t na = 1ULL << {na}, nb = 1ULL << {nb};
-        std::vector<uint64_t> out(na * nb);
-        for (uint64_t a = 0; a < na; ++a)
-            for (uint64_t b = 0; b < nb; ++b) out[a * nb + b] = eval1(a, b);
-        rc = put(argv[2], out);
-    }} else if (argc == 4 && !std::strcmp(argv[1], "eval")) {{
-        FILE* f = std::fopen(argv[2], "rb");
-        if (!f) {{ std::fprintf(stderr, "cannot read %s\n", argv[2]); return 1; }}
-        std::vector<uint64_t> in;
-        uint64_t buf[2];
-        while (std::fread(buf, 8, 2, f) == 2) {{ in.push_back(buf[0]); in.push_back(buf[1]); }}
-        std::fclose(f);
-        std::vector<uint64_t> out(in.size() / 2);
-        for (size_t i = 0; i < out.size(); ++i) out[i] = eval1(in[2 * i], in[2 * i + 1]);
-        rc = put(argv[3], out);
-    }} else {{
-        std::fprintf(stderr, "usage: %s table OUT | eval IN OUT\n", argv[0]);
-    }}
-    top.final();
-    return rc;
-}}
-"""
-
-
-def _cxx() -> str:
-    for name in ("c++", "g++", "clang++"):
-        path = shutil.which(name)
-        if path:
-            return path
-    raise ToolMissingError("c++ (the C++ compiler Verilator's models need)",
-                           "sudo apt-get install -y g++")
+def _harness_source(**fields) -> str:
+    """The harness C++ (package data ``axhdl/data/harness.cpp``, a :class:`string.Template`)
+    with ``top``, ``a``, ``b``, ``p``, ``mask``, ``na`` and ``nb`` filled in."""
+    text = importlib.resources.files("axhdl").joinpath("data/harness.cpp").read_text()
+    return string.Template(text).substitute(**fields)
 
 
 def _verilator_version() -> str:
@@ -279,31 +225,6 @@ def _verilator_version() -> str:
         return importlib.metadata.version("verilator")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def _includes() -> list[str]:
-    root = verilator_root()
-    return [f"-I{root / 'include'}", f"-I{root / 'include' / 'vltstd'}"]
-
-
-def _runtime_objects(cxx: str) -> tuple[list[Path], list[tuple[list[str], Path, Path]]]:
-    """Verilator's runtime objects (compiled once per Verilator version and compiler) and, for
-    each one missing, the command that compiles it to a temporary file, that file and the
-    object's final path."""
-    key = content_hash("verilator-runtime", _verilator_version(), cxx, _RUNTIME_CXXFLAGS,
-                       _DEFINES)
-    rdir = cache_dir() / "imported" / f"runtime-{key[:16]}"
-    rdir.mkdir(parents=True, exist_ok=True)
-    objs, todo = [], []
-    for src in ("verilated.cpp", "verilated_threads.cpp"):
-        obj = rdir / src.replace(".cpp", ".o")
-        objs.append(obj)
-        if not obj.exists():
-            tmp = rdir / f".{obj.stem}.{os.getpid()}.tmp.o"
-            cmd = [cxx, *_RUNTIME_CXXFLAGS, *_includes(), *_DEFINES, "-c",
-                   str(verilator_root() / "include" / src), "-o", str(tmp)]
-            todo.append((cmd, tmp, obj))
-    return objs, todo
 
 
 def _build(work: Path, src: Path, top: str, ports: dict[str, Port], a: str, b: str, p: str):
@@ -316,26 +237,27 @@ def _build(work: Path, src: Path, top: str, ports: dict[str, Port], a: str, b: s
     )
     pw = ports[p].width
     mask = (1 << pw) - 1 if pw < 64 else (1 << 64) - 1
-    (obj / "harness.cpp").write_text(_HARNESS.format(
+    (obj / "harness.cpp").write_text(_harness_source(
         top=top, a=a, b=b, p=p, mask=hex(mask), na=ports[a].width, nb=ports[b].width))
-    cxx = _cxx()
-    runtime, todo = _runtime_objects(cxx)
+    cxx = verilator_runtime.find_cxx()
+    includes = verilator_runtime.include_flags()
+    runtime, todo = verilator_runtime.plan_objects(
+        _RUNTIME_SOURCES, cxx=cxx, flags=_RUNTIME_CXXFLAGS, defines=_DEFINES)
     # one translation unit: the generated model and the harness (verilated.h parsed once)
     design = sorted(f.name for f in obj.glob("Vaxhdl*.cpp"))
     (obj / "unity.cpp").write_text(
         "".join(f'#include "{d}"\n' for d in design) + '#include "harness.cpp"\n')
-    cmds = [*(t[0] for t in todo),
-            [cxx, *_CXXFLAGS, "-I.", *_includes(), *_DEFINES, "-c", "unity.cpp"]]
+    cmds = [*(t.command for t in todo),
+            [cxx, *_CXXFLAGS, "-I.", *includes, *_DEFINES, "-c", "unity.cpp"]]
+    compiled = False
     try:
         with ThreadPoolExecutor(max_workers=2) as ex:
             futures = [ex.submit(run_tool, c, cwd=obj, what="c++", timeout=600) for c in cmds]
             for f in futures:
                 f.result()
-        for _, tmp, final in todo:
-            os.replace(tmp, final)
+        compiled = True
     finally:
-        for _, tmp, _ in todo:
-            tmp.unlink(missing_ok=True)
+        verilator_runtime.commit_objects(todo, ok=compiled)
     run_tool([cxx, str(obj / "unity.o"), *(str(r) for r in runtime), "-pthread", "-o",
               str(work / "harness")], cwd=obj, what="c++ (link)", timeout=300)
     shutil.rmtree(obj, ignore_errors=True)
@@ -505,7 +427,8 @@ class VerilogUnit(ArithmeticUnit):
 
     @classmethod
     def validate(cls, kwargs: dict) -> dict:
-        values = validate_params(cls.family, cls.all_params(), _split_width(cls.family, kwargs))
+        values = validate_params(cls.family, cls.all_params(),
+                                 cls.operation_class.expand_widths(kwargs))
         for key in ("top", "a", "b", "p"):
             if not _IDENT.match(values[key]):
                 raise ValueError(
@@ -609,12 +532,26 @@ class VerilogUnit(ArithmeticUnit):
             raw = self._circuit.evaluate(ca, cb).reshape(ca.shape)
         return from_code(raw, self._circuit.p.width, self.signed) << self.shift
 
-    def verilog(self) -> str:
-        """The imported file, plus the wrapper module :attr:`name` with ports a, b, p."""
+    def sources(self) -> tuple[VerilogSource, ...]:
+        """The wrapper module :attr:`name` with ports a, b, p (unless the module already has
+        them), then the imported file."""
         text = self._circuit.verilog_path.read_text(errors="replace")
+        own = VerilogSource(Path(self._circuit.source).name, text)
         if not self.needs_wrapper:
-            return text
-        return text.rstrip("\n") + "\n\n" + self._wrapper()
+            return (own,)
+        return VerilogSource(f"{self.name}.v", self._wrapper()), own
+
+    def dependency_sources(self) -> tuple[VerilogSource, ...]:
+        """A design instantiating :meth:`component` needs every file of :meth:`sources`."""
+        return self.sources()
+
+    def rtl(self, io):
+        """An instance of the module :attr:`name` (the wrapper, or the imported module)."""
+        from amaranth.hdl import Instance, Module
+
+        m = Module()
+        m.submodules.imported = Instance(self.name, i_a=io.a, i_b=io.b, o_p=io.p)
+        return m
 
     def _wrapper(self) -> str:
         c, na, nb, pw = self._circuit, self.a_width, self.b_width, self.p_width

@@ -93,6 +93,11 @@ def _roles(unit) -> tuple[str, str]:
 
 def tfapprox_table(unit) -> np.ndarray:
     """uint16 (256, 256): ``[activation_code, weight_code]`` → 16-bit result pattern."""
+    if unit.kind != "multiplier":
+        raise InputError(
+            f"{unit.spec}: TFApprox tables are for 8x8 multipliers, not {unit.kind}s; "
+            f"use --format npy or header"
+        )
     if (unit.a_width, unit.b_width) != (8, 8):
         raise InputError(
             f"{unit.spec}: TFApprox tables are for 8x8 multipliers (256 x 256 uint16), not "

@@ -5,6 +5,13 @@ keyword arguments from Python, converts values from spec strings, and documents 
 ``axhdl list``. Bounds may be expressions over other parameters (``max="a_width + b_width"``),
 evaluated after those parameters are known, so the documented range and the enforced range are
 one and the same text.
+
+A parameter of kind :data:`UNIT` holds another arithmetic unit (a *nested spec*,
+``mac:mul=(drum:width=8,k=4)``): its value is a unit object, given in Python as a unit or a
+spec string and in a spec as a spec in parentheses. ``unit_kind`` names the kind of unit it
+must be; ``unit_params`` ties the sub-unit's parameters to expressions over the parameters
+validated before it (``{"a_width": "a_width"}``, ``{"width": "mul.p_width"}``). A default is
+a spec string whose tied parameters are filled in from those expressions.
 """
 
 from __future__ import annotations
@@ -12,7 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["REQUIRED", "Param", "validate_params", "parse_value"]
+from .errors import SpecError
+
+__all__ = [
+    "REQUIRED",
+    "UNIT",
+    "Param",
+    "validate_params",
+    "parse_value",
+    "format_value",
+    "name_value",
+]
 
 
 class _Required:
@@ -22,21 +39,36 @@ class _Required:
 
 REQUIRED: Any = _Required()
 
+
+class _UnitKind:
+    def __repr__(self) -> str:
+        return "UNIT"
+
+
+#: The ``kind`` of a parameter whose value is an arithmetic unit (see the module docstring).
+UNIT: Any = _UnitKind()
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+_TYPE_NAMES = {int: "int", bool: "bool", str: "str", tuple: "int-list"}
 
 
 @dataclass(frozen=True)
 class Param:
     """One parameter of a unit family.
 
-    ``kind`` is ``int``, ``bool``, ``str`` or ``tuple`` (a tuple of ints). ``min``/``max`` are
-    ints or expressions over previously validated parameters; ``choices`` restricts ``str``
-    (or ``int``) values; ``default`` may be ``REQUIRED`` or ``None`` (optional, absent).
+    ``kind`` is ``int``, ``bool``, ``str``, ``tuple`` (a tuple of ints) or :data:`UNIT`.
+    ``min``/``max`` are ints or expressions over previously validated parameters; ``choices``
+    restricts ``str`` (or ``int``) values; ``default`` may be ``REQUIRED`` or ``None``
+    (optional, absent). A ``UNIT`` parameter names the ``unit_kind`` it holds (``"multiplier"``)
+    and, in ``unit_params``, the sub-unit parameters that must equal expressions over this
+    unit's parameters (a dict, stored as ``(name, expression)`` pairs). A ``UNIT`` default is
+    a spec string (without parentheses); the tied parameters are filled in from ``unit_params``
+    (they override the default spec's own, ``width`` included).
     """
 
     name: str
-    kind: type
+    kind: Any
     default: Any = REQUIRED
     doc: str = ""
     min: int | str | None = None
@@ -45,9 +77,30 @@ class Param:
     # for tuples: bounds on each element
     item_min: int | str | None = None
     item_max: int | str | None = None
+    # for units: the kind of unit held, and {sub-unit parameter: expression} it must satisfy
+    unit_kind: str | None = None
+    unit_params: Any = ()
+
+    def __post_init__(self) -> None:
+        if self.kind is UNIT:
+            if not self.unit_kind:
+                raise TypeError(f"Parameter '{self.name}' holds a unit but names no unit_kind")
+            if self.default not in (REQUIRED, None) and not isinstance(self.default, str):
+                raise TypeError(
+                    f"Parameter '{self.name}' must default to a spec string, REQUIRED or None, "
+                    f"not {self.default!r}"
+                )
+        elif self.unit_kind is not None or self.unit_params:
+            raise TypeError(f"Parameter '{self.name}' has unit_kind/unit_params but is no UNIT")
+        object.__setattr__(self, "unit_params", tuple(dict(self.unit_params).items()))
 
     def range_text(self) -> str:
         """The allowed values in words, as shown by ``axhdl list`` and in error messages."""
+        if self.kind is UNIT:
+            text = self._unit_text()
+            if self.unit_params:
+                text += ", with " + ", ".join(f"{k} = {e}" for k, e in self.unit_params)
+            return text
         if self.choices:
             return "one of " + ", ".join(str(c) for c in self.choices)
         if self.kind is bool:
@@ -59,18 +112,33 @@ class Param:
             return f"an integer in {_bounds_text(self.min, self.max)}"
         return "a string"
 
+    def _unit_text(self) -> str:
+        example = self.default if isinstance(self.default, str) else "family:key=value,…"
+        return f"{_a(self.unit_kind)} spec in parentheses, e.g. ({example})"
+
+    def type_text(self) -> str:
+        """The parameter's type in ``axhdl list --json``: ``int``, ``unit(multiplier)``…"""
+        if self.kind is UNIT:
+            return f"unit({self.unit_kind})"
+        return _TYPE_NAMES[self.kind]
+
     def as_dict(self) -> dict:
         default = None if self.default is REQUIRED else self.default
         if isinstance(default, tuple):
             default = list(default)
         return {
             "name": self.name,
-            "type": {int: "int", bool: "bool", str: "str", tuple: "int-list"}[self.kind],
+            "type": self.type_text(),
             "required": self.default is REQUIRED,
             "default": default,
             "range": self.range_text(),
             "doc": self.doc,
         }
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: ``a multiplier``, ``an adder``."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _bounds_text(lo, hi) -> str:
@@ -79,16 +147,43 @@ def _bounds_text(lo, hi) -> str:
     return f"{lo_t}..{hi_t}"
 
 
+def _eval_expr(expr, env: dict) -> Any:
+    if not isinstance(expr, str):
+        return expr
+    # expressions are written in this package's own unit declarations, never user input
+    return eval(expr, {"__builtins__": {"min": min, "max": max}}, dict(env))
+
+
 def _eval_bound(bound, env: dict) -> int | None:
     if bound is None or isinstance(bound, int):
         return bound
-    # bounds are expressions written in this package's own unit declarations, never user input
-    return int(eval(bound, {"__builtins__": {"min": min, "max": max}}, dict(env)))
+    return int(_eval_expr(bound, env))
+
+
+def _parenthesized(text: str) -> str | None:
+    """The inside of ``(…)`` when ``text`` is one parenthesised group, else None."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return None
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return text[1:-1] if i == len(text) - 1 else None
+    return None
 
 
 def parse_value(param: Param, text: str) -> Any:
-    """Convert the text of a spec value to the parameter's type (``TypeError`` if impossible)."""
+    """Convert the text of a spec value to the parameter's type (``TypeError`` if impossible).
+
+    A unit parameter takes a spec in parentheses, ``(drum:width=8,k=4)``, and builds the unit;
+    an error inside it is a :class:`SpecError` naming the parameter, then the inner error.
+    """
     text = text.strip()
+    if param.kind is UNIT:
+        inner = _parenthesized(text)
+        if inner is None:
+            raise TypeError(f"Parameter '{param.name}' must be {param._unit_text()}, not {text!r}")
+        return _build_unit(param, inner)
     if param.kind is bool:
         low = text.lower()
         if low in _TRUE:
@@ -112,7 +207,29 @@ def parse_value(param: Param, text: str) -> Any:
     return text
 
 
+def _build_unit(param: Param, spec: str, **overrides) -> Any:
+    """The unit ``spec`` names; its errors prefixed with ``Parameter '<name>': ``."""
+    from .registry import make_unit
+
+    try:
+        return make_unit(spec, **overrides)
+    except (TypeError, ValueError) as e:
+        raise SpecError(f"Parameter '{param.name}': {e}") from None
+
+
 def _check_type(param: Param, value: Any) -> Any:
+    if param.kind is UNIT:
+        from .unit import ArithmeticUnit
+
+        if isinstance(value, ArithmeticUnit):
+            return value
+        if isinstance(value, str):
+            inner = _parenthesized(value.strip())
+            return _build_unit(param, value if inner is None else inner)
+        raise TypeError(
+            f"Parameter '{param.name}' must be {_a(param.unit_kind)} (a unit or its spec), "
+            f"not {value!r}"
+        )
     if param.kind is bool:
         if not isinstance(value, bool):
             raise TypeError(f"Parameter '{param.name}' must be true or false, not {value!r}")
@@ -132,7 +249,41 @@ def _check_type(param: Param, value: Any) -> Any:
     return value
 
 
+def _default_unit(param: Param, env: dict) -> Any:
+    """The default sub-unit, its tied parameters set from this unit's."""
+    filled = {key: _eval_expr(expr, env) for key, expr in param.unit_params}
+    return _build_unit(param, param.default, **filled)
+
+
+def _check_unit(param: Param, unit: Any, env: dict) -> None:
+    if unit.kind != param.unit_kind:
+        raise TypeError(
+            f"Parameter '{param.name}' must be {_a(param.unit_kind)}, "
+            f"not {_a(unit.kind)} ({unit.spec})"
+        )
+    sub = unit.parameters
+    for key, expr in param.unit_params:
+        want = _eval_expr(expr, env)
+        if key in sub and sub[key] == want and isinstance(sub[key], bool) == isinstance(want, bool):
+            continue
+        here = f" (here {_text(want)})" if isinstance(expr, str) else ""
+        has = f"has {key} = {_text(sub[key])}" if key in sub else f"has no parameter '{key}'"
+        raise ValueError(
+            f"Parameter '{param.name}' must be {_a(param.unit_kind)} with {key} = {expr}{here}; "
+            f"{unit.spec} {has}"
+        )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _check_range(param: Param, value: Any, env: dict) -> None:
+    if param.kind is UNIT:
+        _check_unit(param, value, env)
+        return
     if param.choices:
         if value not in param.choices:
             raise ValueError(
@@ -171,7 +322,9 @@ def validate_params(family: str, params: tuple[Param, ...], kwargs: dict) -> dic
     """Check ``kwargs`` against ``params`` in declaration order; return the full value dict.
 
     Unknown names raise ``TypeError`` listing the known ones; a missing required parameter
-    raises ``TypeError``; wrong types ``TypeError``; out-of-range values ``ValueError``.
+    raises ``TypeError``; wrong types ``TypeError``; out-of-range values ``ValueError``. A unit
+    parameter given as a spec string is built (its errors are :class:`SpecError`); the stored
+    value is the unit object.
     """
     known = {p.name for p in params}
     unknown = sorted(set(kwargs) - known)
@@ -189,8 +342,36 @@ def validate_params(family: str, params: tuple[Param, ...], kwargs: dict) -> dic
         elif p.default is None:
             values[p.name] = None
             continue
+        elif p.kind is UNIT:
+            value = _default_unit(p, values)
         else:
             value = p.default
         _check_range(p, value, values)
         values[p.name] = value
     return values
+
+
+def format_value(param: Param, value: Any) -> str:
+    """The canonical spec text of a parameter value: ``true``/``false``, ``1;2;3``, ``8``, the
+    string itself, or a unit's spec in parentheses, ``(drum:width=8,signed=false,k=4)``.
+    ``parse_value`` reads it back to an equal value (not defined for None: absent values are
+    left out of a spec)."""
+    if param.kind is UNIT:
+        return f"({value if isinstance(value, str) else value.spec})"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return ";".join(str(x) for x in value)
+    return str(value)
+
+
+def name_value(param: Param, value: Any) -> str:
+    """A short fragment of a Verilog module name for a parameter value: bools ``0``/``1``,
+    lists joined by ``_``, a unit by its :attr:`~axhdl.unit.ArithmeticUnit.name`."""
+    if param.kind is UNIT:
+        return value.name
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, (tuple, list)):
+        return "_".join(str(x) for x in value)
+    return str(value)

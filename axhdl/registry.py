@@ -3,6 +3,8 @@
 A spec names a unit in text: ``family:key=value,key=value``, e.g. ``drum:width=8,k=4,signed=true``.
 List values use ``;`` between items (``asm:alphabets=1;3``); a comma followed by a bare item
 also continues the previous list (``alphabets=1,3``), since every key carries an ``=``.
+A value can itself be a spec, in parentheses: ``mac:mul=(drum:width=8,k=4),add=(loa:width=24)``;
+commas, ``=`` and ``:`` inside parentheses belong to the nested value, to any depth.
 """
 
 from __future__ import annotations
@@ -76,25 +78,60 @@ def get_family(name: str) -> type[ArithmeticUnit]:
     return fams[name]
 
 
+def _check_parentheses(text: str) -> None:
+    """Every ``(`` of a spec closes; errors name the character (counted from 1)."""
+    opened: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            opened.append(i)
+        elif ch == ")":
+            if not opened:
+                raise SpecError(f"Spec {text!r}: ')' at character {i + 1} has no matching '('")
+            opened.pop()
+    if opened:
+        raise SpecError(f"Spec {text!r}: '(' at character {opened[0] + 1} is never closed")
+
+
+def _split_top(text: str, sep: str, maxsplit: int = -1) -> list[str]:
+    """``text`` split at each ``sep`` outside parentheses (whose contents are nested values)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == sep and depth == 0 and maxsplit != len(parts):
+            parts.append(text[start:i])
+            start = i + 1
+    return [*parts, text[start:]]
+
+
 def parse_spec(text: str) -> tuple[str, dict[str, str]]:
-    """Split a spec into its family name and raw ``key → value-text`` pairs."""
+    """Split a spec into its family name and raw ``key → value-text`` pairs.
+
+    A value in parentheses is a nested spec, kept whole (commas, ``=`` and ``:`` included) for
+    the parameter's own parsing; parentheses must balance across the whole spec.
+    """
     if not isinstance(text, str) or not text.strip():
         raise SpecError(f"Spec must be a non-empty string like 'drum:width=8,k=4', not {text!r}")
-    family, _, rest = text.strip().partition(":")
+    _check_parentheses(text)
+    family, *rest = _split_top(text.strip(), ":", maxsplit=1)
+    rest = rest[0] if rest else ""
     family = family.strip()
     if not family.isidentifier():
         raise SpecError(f"Spec {text!r}: family name {family!r} is not a valid name")
     raw: dict[str, str] = {}
     last = None
-    for token in rest.split(",") if rest.strip() else []:
-        if "=" not in token:
+    for token in _split_top(rest, ",") if rest.strip() else []:
+        key_value = _split_top(token, "=", maxsplit=1)
+        if len(key_value) == 1:
             if last is None or not token.strip():
                 raise SpecError(
                     f"Spec {text!r}: {token.strip()!r} is not of the form key=value"
                 )
             raw[last] += "," + token
             continue
-        key, _, value = token.partition("=")
+        key, value = key_value
         key = key.strip()
         if not key.isidentifier():
             raise SpecError(f"Spec {text!r}: {key!r} is not a parameter name")
@@ -106,7 +143,13 @@ def parse_spec(text: str) -> tuple[str, dict[str, str]]:
 
 
 def make_unit(spec: str | ArithmeticUnit, **overrides) -> ArithmeticUnit:
-    """Build the unit a spec names (a unit passes through). Errors are :class:`SpecError`."""
+    """Build the unit a spec names (a unit passes through). Errors are :class:`SpecError`.
+
+    ``overrides`` are parameter values that replace the spec's (a ``width`` shorthand in the
+    spec yields to an ``a_width``/``b_width`` override, and the reverse). An error inside a
+    nested spec reads ``<family>: Parameter '<key>': <the nested unit's error>``, at every
+    depth.
+    """
     if isinstance(spec, ArithmeticUnit):
         if not overrides:
             return spec
@@ -117,16 +160,23 @@ def make_unit(spec: str | ArithmeticUnit, **overrides) -> ArithmeticUnit:
     kwargs = {}
     try:
         for key, text in raw.items():
-            if key == "width":
+            if key in overrides:
+                continue
+            if key in by_name:
+                kwargs[key] = parse_value(by_name[key], text)
+            elif key == "width" and "a_width" in by_name:
                 width_param = dataclasses.replace(by_name["a_width"], name="width")
                 kwargs[key] = parse_value(width_param, text)
-            elif key in by_name:
-                kwargs[key] = parse_value(by_name[key], text)
             else:
                 kwargs[key] = text  # the constructor names the unknown parameter
+        if "width" not in by_name:  # the width shorthand and a_width/b_width: overrides win
+            if "width" in kwargs and {"a_width", "b_width"} & set(overrides):
+                width = kwargs.pop("width")
+                kwargs.update(a_width=width, b_width=width)
+            if "width" in overrides:
+                kwargs.pop("a_width", None)
+                kwargs.pop("b_width", None)
         kwargs.update(overrides)
         return cls(**kwargs)
     except (TypeError, ValueError) as e:
-        if isinstance(e, SpecError):
-            raise
         raise SpecError(f"{family}: {e}") from None

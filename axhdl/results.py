@@ -1,12 +1,16 @@
-"""Provenance, atomic writes and the on-disk result cache.
+"""Provenance, atomic writes, the on-disk result cache and the base of typed results.
 
 Every result axhdl produces carries a ``provenance`` block (spec, parameters, tool versions,
 liberty, workload, seed). Cached results are keyed by the hash of exactly those inputs, so a
 change to any of them — a new Yosys, another liberty, another seed — computes afresh.
+
+Results that flows return (a PPA report, a co-simulation) are frozen dataclasses deriving from
+:class:`Record`: read by attribute, written as JSON through ``to_dict()``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -20,6 +24,7 @@ from typing import Any
 from .toolchain import tool_versions
 
 __all__ = [
+    "Record",
     "atomic_write",
     "cache_dir",
     "content_hash",
@@ -54,10 +59,51 @@ def cache_dir() -> Path:
     return path
 
 
+class Record:
+    """Base of the frozen result dataclasses (:class:`axhdl.synth.flow.PPAResult`,
+    :class:`axhdl.testbenches.runner.VerificationResult`).
+
+    :meth:`to_dict` is the result's JSON document: every field in declaration order, nested
+    records as dicts, the fields named in ``OMIT_WHEN_NONE`` left out while they are None.
+    ``result["key"]``, ``"key" in result`` and ``result.get("key")`` read that document's
+    top-level keys, as code written when these results were plain dicts expects; new code
+    reads attributes.
+    """
+
+    #: fields absent from :meth:`to_dict` (and from ``in``) while None
+    OMIT_WHEN_NONE: tuple[str, ...] = ()
+
+    def _keys(self) -> list[str]:
+        return [
+            f.name for f in dataclasses.fields(self)
+            if not (f.name in self.OMIT_WHEN_NONE and getattr(self, f.name) is None)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in self._keys():
+            value = getattr(self, key)
+            out[key] = value.to_dict() if isinstance(value, Record) else value
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._keys() else default
+
+
 def to_jsonable(obj: Any) -> Any:
-    """numpy scalars/arrays, tuples and paths to plain JSON types."""
+    """Records, numpy scalars/arrays, tuples and paths to plain JSON types."""
     import numpy as np
 
+    if isinstance(obj, Record):
+        return to_jsonable(obj.to_dict())
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

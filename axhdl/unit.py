@@ -1,46 +1,46 @@
 """The arithmetic-unit abstraction every generator, check and flow is built on.
 
-An arithmetic unit holds validated parameters, a bit-exact numpy golden model ``model(a, b)``
-on operand *values* (signed values for signed units), its Verilog, and metadata. Units written
-in Amaranth (:class:`AmaranthUnit`) are themselves ``wiring.Component`` objects with operands
-``a``, ``b`` and result ``p``; imported third-party Verilog implements the same protocol
-(:class:`ArithmeticUnit`) without an Amaranth component.
+An arithmetic unit holds validated parameters, the :class:`~axhdl.operations.Operation` it
+approximates, a bit-exact numpy golden model ``model(a, b)`` on operand *values* (signed values
+for signed units) and metadata. Its circuit is built on demand: :meth:`ArithmeticUnit.component`
+returns an Amaranth ``wiring.Component`` (with a :class:`~axhdl.circuit.UnitSignature`), and
+:meth:`ArithmeticUnit.sources` the Verilog files the unit needs. A unit built only for its model
+never imports Amaranth.
+
+Families written in Amaranth subclass :class:`AmaranthUnit` and implement :meth:`AmaranthUnit.rtl`;
+imported third-party Verilog (``axhdl.imported``) implements the same protocol with its own
+files and an instance wrapper, so a composite can hold any unit.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from amaranth.hdl import signed as signed_shape
-from amaranth.hdl import unsigned as unsigned_shape
-from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
 
-from .params import Param, validate_params
+from .operations import Multiplication, Operation
+from .params import Param, format_value, name_value, validate_params
+
+if TYPE_CHECKING:
+    from amaranth.hdl import Module
+
+    from .circuit import UnitComponent, UnitSignature
 
 __all__ = [
     "ArithmeticUnit",
     "AmaranthUnit",
-    "WIDTH_PARAMS",
-    "MAX_TOTAL_WIDTH",
+    "VerilogSource",
     "operand_range",
     "to_code",
     "from_code",
 ]
 
-#: The golden model computes in int64; products of up to 62 operand bits always fit.
-MAX_TOTAL_WIDTH = 62
-
-#: The operand-width parameters every multiplier has. ``width=N`` in a spec or a constructor
-#: call is shorthand for ``a_width=N, b_width=N``.
-WIDTH_PARAMS: tuple[Param, ...] = (
-    Param("a_width", int, 8, "width of operand a in bits", min=1, max=32),
-    Param("b_width", int, 8, "width of operand b in bits", min=1, max=32),
-    Param("signed", bool, False, "two's-complement operands and result"),
-)
+#: a Verilog module name longer than this is shortened to the family, widths and a digest
+MAX_NAME_LENGTH = 60
 
 
 def operand_range(width: int, is_signed: bool) -> tuple[int, int]:
@@ -63,30 +63,28 @@ def from_code(codes, width: int, is_signed: bool) -> np.ndarray:
     return codes
 
 
-def _split_width(family: str, kwargs: dict) -> dict:
-    kwargs = dict(kwargs)
-    if "width" in kwargs:
-        width = kwargs.pop("width")
-        for key in ("a_width", "b_width"):
-            if key in kwargs and kwargs[key] != width:
-                raise ValueError(
-                    f"Parameter 'width' ({width}) and '{key}' ({kwargs[key]}) disagree; "
-                    f"give either width or a_width/b_width"
-                )
-        kwargs["a_width"] = kwargs["b_width"] = width
-    return kwargs
+@dataclass(frozen=True)
+class VerilogSource:
+    """One Verilog file a unit needs: its file name and text."""
+
+    filename: str
+    text: str
 
 
 class ArithmeticUnit:
     """What every unit offers, whatever produced its Verilog.
 
-    Subclasses set the class attributes and implement :meth:`model` and :meth:`verilog`.
+    Subclasses set the class attributes and implement :meth:`model`, and either :meth:`rtl`
+    (Amaranth families, through :class:`AmaranthUnit`) or :meth:`component` and
+    :meth:`sources` (imported Verilog).
     """
 
     #: spec name of the family, e.g. ``"drum"``
     family: ClassVar[str] = ""
-    #: ``"multiplier"`` or ``"adder"``
-    kind: ClassVar[str] = "multiplier"
+    #: the operation the family approximates; its width parameters come first in every spec
+    operation_class: ClassVar[type[Operation]] = Multiplication
+    #: the kind of unit (``"multiplier"``, ``"adder"``), from :attr:`operation_class`
+    kind: ClassVar[str] = Multiplication.kind
     #: one-line description shown by ``axhdl list``
     description: ClassVar[str] = ""
     #: the paper the design and its golden model come from
@@ -100,20 +98,28 @@ class ArithmeticUnit:
 
     _params: dict[str, Any]
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.kind = cls.operation_class.kind
+
+    def __init__(self, *args, **kwargs):
+        if args:
+            raise TypeError(
+                f"{type(self).__name__} takes keyword parameters only (e.g. width=8), "
+                f"not {len(args)} positional"
+            )
+        self._params = type(self).validate(kwargs)
+
     @classmethod
     def all_params(cls) -> tuple[Param, ...]:
-        return WIDTH_PARAMS + cls.params
+        return cls.operation_class.width_params + cls.params
 
     @classmethod
     def validate(cls, kwargs: dict) -> dict:
         """Validate constructor keywords; return every parameter's value."""
-        values = validate_params(cls.family, cls.all_params(), _split_width(cls.family, kwargs))
-        total = values["a_width"] + values["b_width"]
-        if total > MAX_TOTAL_WIDTH:
-            raise ValueError(
-                f"a_width + b_width must be at most {MAX_TOTAL_WIDTH} (the golden model is "
-                f"int64), not {values['a_width']} + {values['b_width']} = {total}"
-            )
+        op_cls = cls.operation_class
+        values = validate_params(cls.family, cls.all_params(), op_cls.expand_widths(kwargs))
+        op_cls.from_params(values).check()
         cls.check(values)
         return values
 
@@ -128,90 +134,98 @@ class ArithmeticUnit:
         """Every parameter's value, widths and signedness included."""
         return dict(self._params)
 
+    @functools.cached_property
+    def operation(self) -> Operation:
+        """The exact operation this unit approximates, at the unit's widths."""
+        return self.operation_class.from_params(self._params)
+
     @property
     def a_width(self) -> int:
-        return self._params["a_width"]
+        return self.operation.a_width
 
     @property
     def b_width(self) -> int:
-        return self._params["b_width"]
+        return self.operation.b_width
 
     @property
     def signed(self) -> bool:
-        return self._params["signed"]
+        return self.operation.signed
 
     @property
     def p_width(self) -> int:
-        """Width of the result ``p``."""
-        return self.a_width + self.b_width
+        """Width of the result ``p``: the exact result's, unless the design needs more."""
+        return self.operation.result_width
 
     @property
     def extra_inputs(self) -> dict[str, int]:
-        """Control inputs besides ``a`` and ``b`` (name → width), e.g. a mode select."""
+        """Control inputs besides the operands (name → width), e.g. a mode select."""
         return {}
+
+    @property
+    def extra_outputs(self) -> dict[str, int]:
+        """Outputs besides ``p`` (name → width), e.g. the cut carry of a carry-cut adder that
+        an array cures; their values come from :meth:`model_outputs`."""
+        return {}
+
+    def model_outputs(self, a, b, **controls) -> dict[str, np.ndarray]:
+        """The values of :attr:`extra_outputs` for operand values ``a``, ``b`` (int64)."""
+        return {}
+
+    def valid_controls(self, **values: int) -> bool:
+        """Whether a combination of control-input values is one the unit is used with;
+        checks and co-simulation enumerate only these (every combination by default)."""
+        return True
 
     @property
     def latency(self) -> int:
         """Clock cycles from operands to result; 0 for combinational units."""
         return 0
 
+    def subunits(self) -> tuple[ArithmeticUnit, ...]:
+        """The units held as parameters (nested specs), in declaration order."""
+        return tuple(v for v in self._params.values() if isinstance(v, ArithmeticUnit))
+
     # -- naming ---------------------------------------------------------------------------
 
     @property
     def spec(self) -> str:
         """The canonical spec string that rebuilds this unit."""
-        parts = []
-        if self.a_width == self.b_width:
-            parts.append(f"width={self.a_width}")
-        else:
-            parts += [f"a_width={self.a_width}", f"b_width={self.b_width}"]
-        parts.append(f"signed={'true' if self.signed else 'false'}")
+        parts = self.operation.spec_widths()
         for p in self.params:
             v = self._params[p.name]
-            if v is None:
-                continue
-            if isinstance(v, bool):
-                v = "true" if v else "false"
-            elif isinstance(v, tuple):
-                v = ";".join(str(x) for x in v)
-            parts.append(f"{p.name}={v}")
+            if v is not None:
+                parts.append(f"{p.name}={format_value(p, v)}")
         return f"{self.family}:" + ",".join(parts)
 
     @property
     def name(self) -> str:
         """A Verilog module name unique to this family and parameter set."""
-        base = f"{self.family}_{self.a_width}x{self.b_width}{'s' if self.signed else 'u'}"
-        rest = []
-        for p in self.params:
-            v = self._params[p.name]
-            if v is None:
-                continue
-            if isinstance(v, bool):
-                v = int(v)
-            elif isinstance(v, tuple):
-                v = "_".join(str(x) for x in v)
-            rest.append(f"{p.name}{v}")
-        name = "_".join([base, *rest])
-        name = re.sub(r"[^A-Za-z0-9_]", "_", name)
-        if len(name) > 60:
+        base = f"{self.family}_{self.operation.tag}"
+        rest = [f"{p.name}{name_value(p, self._params[p.name])}" for p in self.params
+                if self._params[p.name] is not None]
+        name = re.sub(r"[^A-Za-z0-9_]", "_", "_".join([base, *rest]))
+        if len(name) > MAX_NAME_LENGTH:
             digest = hashlib.sha1(self.spec.encode()).hexdigest()[:8]
             name = f"{base}_{digest}"
         return name
 
     @property
     def info(self) -> dict:
-        """Metadata: family, spec, parameters, ports, citation."""
+        """Metadata: family, spec, operation, parameters, ports, citation."""
         ports = {
-            "a": {"dir": "in", "width": self.a_width, "signed": self.signed},
-            "b": {"dir": "in", "width": self.b_width, "signed": self.signed},
+            op.name: {"dir": "in", "width": op.width, "signed": op.signed}
+            for op in self.operation.operands
         }
         for k, w in self.extra_inputs.items():
             ports[k] = {"dir": "in", "width": w, "signed": False}
         ports["p"] = {"dir": "out", "width": self.p_width, "signed": self.signed}
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self._params.items()}
+        for k, w in self.extra_outputs.items():
+            ports[k] = {"dir": "out", "width": w, "signed": False}
+        params = {k: _plain(v) for k, v in self._params.items()}
         return {
             "family": self.family,
             "kind": self.kind,
+            "operation": self.operation.as_dict(),
             "spec": self.spec,
             "name": self.name,
             "parameters": params,
@@ -228,7 +242,8 @@ class ArithmeticUnit:
     # -- behaviour ------------------------------------------------------------------------
 
     def operand_ranges(self) -> tuple[tuple[int, int], tuple[int, int]]:
-        return operand_range(self.a_width, self.signed), operand_range(self.b_width, self.signed)
+        a, b = self.operation.operands
+        return a.range, b.range
 
     def model(self, a, b, **controls) -> np.ndarray:
         """The bit-exact result for operand values ``a`` and ``b`` (broadcast), as int64."""
@@ -243,12 +258,64 @@ class ArithmeticUnit:
         return None
 
     def exact(self, a, b) -> np.ndarray:
-        """The true product of the operand values (the reference for error metrics)."""
-        return np.asarray(a, dtype=np.int64) * np.asarray(b, dtype=np.int64)
+        """The exact result of the operation (the reference for error metrics)."""
+        return self.operation.exact(a, b)
+
+    # -- circuit --------------------------------------------------------------------------
+
+    def signature(self) -> UnitSignature:
+        """The Amaranth interface: operands and controls in, ``p`` out."""
+        from .circuit import UnitSignature
+
+        return UnitSignature.of_unit(self)
+
+    def component(self) -> UnitComponent:
+        """A new Amaranth ``wiring.Component`` implementing this unit (one per instance in a
+        design); its ``elaborate`` builds :meth:`rtl`."""
+        from .circuit import UnitComponent
+
+        return UnitComponent(self)
+
+    def rtl(self, io) -> Module:
+        """The circuit in Amaranth: a ``Module`` driving ``io.p`` from ``io.a``, ``io.b`` (and
+        the control inputs) of the component ``io``."""
+        raise NotImplementedError(f"{type(self).__name__} has no Amaranth circuit")
+
+    def sources(self) -> tuple[VerilogSource, ...]:
+        """The Verilog files this unit needs, its top module :attr:`name` in the first;
+        generated once per unit object (units are immutable)."""
+        if "_sources" not in self.__dict__:
+            own = self._own_source()
+            deps = [s for s in self.dependency_sources() if s != own]
+            self.__dict__["_sources"] = (own, *dict.fromkeys(deps))
+        return self.__dict__["_sources"]
+
+    def _own_source(self) -> VerilogSource:
+        from .hdl import emit_verilog
+
+        return VerilogSource(f"{self.name}.v", emit_verilog(self.component(), self.name))
+
+    def dependency_sources(self) -> tuple[VerilogSource, ...]:
+        """The files a design instantiating :meth:`component` needs besides its own Verilog
+        (Amaranth inlines Amaranth sub-circuits; imported modules are files)."""
+        deps: list[VerilogSource] = []
+        for sub in self.subunits():
+            deps += sub.dependency_sources()
+        return tuple(dict.fromkeys(deps))
 
     def verilog(self) -> str:
-        """Verilog source whose top module is :attr:`name`."""
-        raise NotImplementedError
+        """Every file of :meth:`sources` in one text, dependencies first, the top module
+        :attr:`name` last."""
+        return "\n".join(s.text.rstrip("\n") + "\n" for s in reversed(self.sources()))
+
+    def __eq__(self, other) -> bool:
+        """Units are values: equal when of the same class with the same canonical spec."""
+        if not isinstance(other, ArithmeticUnit):
+            return NotImplemented
+        return type(self) is type(other) and self.spec == other.spec
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.spec))
 
     def __repr__(self) -> str:
         if not hasattr(self, "_params"):
@@ -256,36 +323,15 @@ class ArithmeticUnit:
         return f"<{type(self).__name__} {self.spec}>"
 
 
-class AmaranthUnit(ArithmeticUnit, wiring.Component):
-    """A unit whose RTL is an Amaranth component with ports ``a``, ``b`` (and controls) → ``p``.
+def _plain(value):
+    """A parameter value as JSON: tuples as lists, units as their specs."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, ArithmeticUnit):
+        return value.spec
+    return value
 
-    Subclasses implement :meth:`elaborate` and :meth:`model`; parameters are validated before
-    any signal exists.
-    """
 
-    def __init__(self, *args, **kwargs):
-        # A unit is a golden model as much as a circuit: building one only to compute metrics
-        # is normal use, so Amaranth's "created but never elaborated" warning does not apply.
-        self._MustUse__silence = True
-        if args:
-            raise TypeError(
-                f"{type(self).__name__} takes keyword parameters only (e.g. width=8), "
-                f"not {len(args)} positional"
-            )
-        self._params = type(self).validate(kwargs)
-        ports: dict[str, Any] = {
-            "a": In(self._shape(self.a_width)),
-            "b": In(self._shape(self.b_width)),
-        }
-        for k, w in self.extra_inputs.items():
-            ports[k] = In(unsigned_shape(w))
-        ports["p"] = Out(self._shape(self.p_width))
-        wiring.Component.__init__(self, ports)
-
-    def _shape(self, width: int):
-        return signed_shape(width) if self.signed else unsigned_shape(width)
-
-    def verilog(self) -> str:
-        from .hdl import emit_verilog
-
-        return emit_verilog(self, self.name)
+class AmaranthUnit(ArithmeticUnit):
+    """A unit whose circuit is written in Amaranth: subclasses implement :meth:`rtl` (and
+    :meth:`model`); parameters are validated before any signal exists."""

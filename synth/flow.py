@@ -1,7 +1,7 @@
 """The PPA flow: synthesis, timing, data-driven power and energy, savings against the exact unit.
 
-``ppa(unit)`` runs, for the unit and for ``exact`` of the same widths and signedness (the
-baseline), the identical flow:
+``ppa(unit)`` runs, for the unit and for the exact unit of the same widths and signedness that
+its operation names (the baseline: ``exact`` for a multiplier), the identical flow:
 
 1. **Synthesis** (Yosys, :func:`axhdl.synth.yosys.synthesize`): flatten, generic synthesis
    (transistor estimate ``stat -tech cmos``), ``dfflibmap`` for registered units, ``abc``
@@ -22,6 +22,10 @@ baseline are always compared at one period.
 Every stage is cached by the hash of its inputs (Verilog, liberty file, period, workload,
 seed, vectors, cell models, tool versions); every result carries its provenance.
 
+The result is a :class:`PPAResult` (the unit's :class:`UnitPPA` figures, the baseline's, the
+savings); :data:`FIGURES` lists the figures reports show, with their labels and units, and
+which of them are compared with the baseline (``savings_pct``).
+
 References: the flow follows MAxPy (Y. Arbeletche et al., "MAxPy: a framework for bridging
 approximate computing circuits and their applications", IEEE TCAS-II, 2023 — Yosys and
 OpenSTA around Python), with power from gate-level switching activity as in EvoApproxLib
@@ -35,12 +39,12 @@ import hashlib
 import math
 import os
 import time
-import weakref
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from axhdl.errors import InputError, ToolFailedError
 from axhdl.registry import make_unit
-from axhdl.results import cached_stage, file_hash, provenance
+from axhdl.results import Record, cached_stage, file_hash, provenance
 from axhdl.toolchain import OSU018_CELLS_V, OSU018_LIBERTY, default_liberty
 
 from .activity import netlist_cells, simulate_activity, workload_vectors
@@ -52,6 +56,9 @@ from .yosys import synthesize
 
 __all__ = [
     "ppa",
+    "PPAResult",
+    "UnitPPA",
+    "Figure",
     "implement",
     "default_period",
     "baseline_unit",
@@ -59,17 +66,120 @@ __all__ = [
     "cells_model_for",
     "FLOW_VERSION",
     "FIGURES",
+    "SAVINGS_ORDER",
+    "compared_figures",
 ]
 
 #: bump when a change of the flow changes its numbers (part of every cache key)
 FLOW_VERSION = 2
 
-#: the figures compared between a unit and its baseline: result key → savings key
-FIGURES = {"area": "area", "power": "power", "energy_pj": "energy", "delay_ns": "delay",
-           "pdp_pj": "pdp"}
-
 ACTIVITY_MODES = ("simulated", "vectorless")
 SIMULATORS = ("auto", "evaluator", "icarus")
+
+
+# -- the result ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitPPA(Record):
+    """The figures of one unit mapped at one period (the unit's own, or its baseline's)."""
+
+    spec: str
+    name: str
+    #: cell area in the liberty's area unit
+    area: float
+    cells: int
+    cell_histogram: dict[str, int]
+    #: generic CMOS transistor estimate (Yosys ``stat -tech cmos``)
+    transistors: int
+    #: cells on the longest path
+    depth: int
+    delay_ns: float
+    slack_ns: float
+    fmax_mhz: float
+    critical_path: list[dict]
+    period_ns: float
+    #: W: internal, switching, leakage, total
+    power_w: dict[str, float]
+    energy_pj: float
+    #: power × delay
+    pdp_pj: float
+    #: how the switching activity was obtained (mode, engine, workload, toggle rates)
+    activity: dict
+    vectorless_power_w: dict[str, float]
+    #: the mapped netlist (structural Verilog)
+    netlist: str
+
+
+@dataclass(frozen=True)
+class PPAResult(UnitPPA):
+    """What :func:`ppa` found: the unit's figures, its baseline's, the savings in % and the
+    provenance; ``to_dict()`` is ``axhdl synth --json``."""
+
+    OMIT_WHEN_NONE = ("equivalence",)
+
+    #: netlist-vs-RTL proof (``prove=True`` only)
+    equivalence: dict | None = None
+    #: the exact unit of the same widths, at the same period (None without a baseline)
+    baseline: UnitPPA | None = None
+    #: savings name (:attr:`Figure.savings`) → 100·(baseline − unit)/baseline
+    savings_pct: dict[str, float | None] | None = None
+    liberty: str = ""
+    corner: str | None = None
+    provenance: dict | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a PPA result as reports show it: ``label``, ``unit`` (the text of the
+    unit shown), where the value lives (attribute ``attr`` of :class:`UnitPPA`, and ``item``
+    of it when that is a dict), the display factor ``scale`` (W → mW), and ``savings``: the
+    key of ``savings_pct`` when the figure is compared with the baseline."""
+
+    label: str
+    attr: str
+    unit: str = ""
+    item: str | None = None
+    scale: float = 1.0
+    savings: str | None = None
+
+    def value(self, result: UnitPPA):
+        """The figure as stored (SI-prefixed units of the result's keys)."""
+        v = getattr(result, self.attr)
+        return v[self.item] if self.item is not None else v
+
+    def shown(self, result: UnitPPA):
+        """The figure in the unit reports show (:attr:`unit`)."""
+        v = self.value(result)
+        return v * self.scale if self.scale != 1.0 and v is not None else v
+
+
+#: every figure of a PPA result, in report order (``axhdl synth`` prints one row each)
+FIGURES: tuple[Figure, ...] = (
+    Figure("area", "area", "liberty units", savings="area"),
+    Figure("cells", "cells"),
+    Figure("transistors", "transistors", "generic CMOS estimate"),
+    Figure("depth", "depth", "cells on the longest path"),
+    Figure("delay", "delay_ns", "ns", savings="delay"),
+    Figure("fmax", "fmax_mhz", "MHz"),
+    Figure("internal power", "power_w", "mW", item="internal", scale=1e3),
+    Figure("switching power", "power_w", "mW", item="switching", scale=1e3),
+    Figure("leakage power", "power_w", "mW", item="leakage", scale=1e3),
+    Figure("total power", "power_w", "mW", item="total", scale=1e3, savings="power"),
+    Figure("energy/op", "energy_pj", "pJ", savings="energy"),
+    Figure("power x delay", "pdp_pj", "pJ", savings="pdp"),
+)
+
+#: the order of the keys of ``savings_pct`` (part of the JSON output); a compared figure not
+#: listed here follows them, in :data:`FIGURES` order
+SAVINGS_ORDER = ("area", "power", "energy", "delay", "pdp")
+
+
+def compared_figures() -> tuple[Figure, ...]:
+    """The figures compared with the baseline, in ``savings_pct`` order."""
+    compared = [f for f in FIGURES if f.savings is not None]
+    rank = {name: i for i, name in enumerate(SAVINGS_ORDER)}
+    return tuple(sorted(compared, key=lambda f: rank.get(f.savings, len(rank))))
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -116,36 +226,16 @@ def _check_library(library: Library, unit, registered: bool) -> None:
 
 
 def baseline_unit(unit):
-    """``exact`` of the unit's widths and signedness (None for kinds without an exact baseline)."""
-    if unit.kind != "multiplier":
-        return None
-    return make_unit(
-        f"exact:a_width={unit.a_width},b_width={unit.b_width},"
-        f"signed={'true' if unit.signed else 'false'}"
-    )
+    """The exact unit of the same widths that savings are measured against: the unit's
+    operation names it (``exact`` for a multiplier); None where the operation has none."""
+    spec = unit.operation.baseline_spec()
+    return None if spec is None else make_unit(spec)
 
 
 # -- stages --------------------------------------------------------------------------------
 
-_VERILOG: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _verilog(unit) -> str:
-    """``unit.verilog()``, generated once per unit object."""
-    try:
-        return _VERILOG[unit]
-    except (KeyError, TypeError):
-        pass
-    text = unit.verilog()
-    try:
-        _VERILOG[unit] = text
-    except TypeError:
-        pass
-    return text
-
-
 def _registered(unit) -> bool:
-    return getattr(unit, "latency", 0) > 0
+    return unit.latency > 0
 
 
 def implement(unit, library: Library, period_ns: float | None) -> dict:
@@ -153,7 +243,7 @@ def implement(unit, library: Library, period_ns: float | None) -> dict:
 
     ``period_ns`` None maps without a delay target (used for the default period).
     """
-    verilog = _verilog(unit)
+    verilog = unit.verilog()
     registered = _registered(unit)
     _check_library(library, unit, registered)
     lib_hash = file_hash(library.path)
@@ -268,22 +358,8 @@ def _mean(values) -> float:
 
 
 def _single(unit, library: Library, period_ns: float, *, activity: str, cells_v: Path | None,
-            workload, vectors: int, seed: int, simulator: str) -> dict:
+            workload, vectors: int, seed: int, simulator: str) -> UnitPPA:
     impl = implement(unit, library, period_ns)
-    out = {
-        "spec": unit.spec,
-        "name": unit.name,
-        "area": impl["area"],
-        "cells": impl["cells"],
-        "cell_histogram": impl["cell_histogram"],
-        "transistors": impl["transistors"],
-        "depth": impl["depth"],
-        "delay_ns": impl["delay_ns"],
-        "slack_ns": impl["slack_ns"],
-        "fmax_mhz": impl["fmax_mhz"],
-        "critical_path": impl["critical_path"],
-        "period_ns": period_ns,
-    }
     if activity == "vectorless":
         power = dict(impl["vectorless_power_w"])
         act = {"mode": "vectorless", "input_activity": 0.5,
@@ -304,23 +380,33 @@ def _single(unit, library: Library, period_ns: float, *, activity: str, cells_v:
             ),
             "mean_static_probability": _mean(sim["static_probability"].values()),
         }
-    out["power_w"] = power
-    out["energy_pj"] = energy_pj(power["total"], period_ns)
-    out["pdp_pj"] = power["total"] * out["delay_ns"] * 1e3
-    out["activity"] = act
-    out["vectorless_power_w"] = impl["vectorless_power_w"]
-    out["netlist"] = impl["netlist"]
-    return out
+    return UnitPPA(
+        spec=unit.spec,
+        name=unit.name,
+        area=impl["area"],
+        cells=impl["cells"],
+        cell_histogram=impl["cell_histogram"],
+        transistors=impl["transistors"],
+        depth=impl["depth"],
+        delay_ns=impl["delay_ns"],
+        slack_ns=impl["slack_ns"],
+        fmax_mhz=impl["fmax_mhz"],
+        critical_path=impl["critical_path"],
+        period_ns=period_ns,
+        power_w=power,
+        energy_pj=energy_pj(power["total"], period_ns),
+        pdp_pj=power["total"] * impl["delay_ns"] * 1e3,
+        activity=act,
+        vectorless_power_w=impl["vectorless_power_w"],
+        netlist=impl["netlist"],
+    )
 
 
-def _savings(unit_r: dict, base_r: dict) -> dict:
-    def value(r: dict, key: str) -> float:
-        return r["power_w"]["total"] if key == "power" else r[key]
-
+def _savings(unit_r: UnitPPA, base_r: UnitPPA) -> dict[str, float | None]:
     out = {}
-    for key, name in FIGURES.items():
-        b, u = value(base_r, key), value(unit_r, key)
-        out[name] = 100.0 * (b - u) / b if b else None
+    for fig in compared_figures():
+        b, u = fig.value(base_r), fig.value(unit_r)
+        out[fig.savings] = 100.0 * (b - u) / b if b else None
     return out
 
 
@@ -356,8 +442,9 @@ def ppa(
     cells_v: str | os.PathLike | None = None,
     simulator: str = "auto",
     prove: bool = False,
-) -> dict:
-    """Area, delay, power and energy per operation of ``unit``, and savings against ``exact``.
+) -> PPAResult:
+    """Area, delay, power and energy per operation of ``unit``, and savings against the exact
+    unit of its operation (:func:`baseline_unit`), as a :class:`PPAResult`.
 
     See the module docstring for the flow and docs/ppa.md for its assumptions. ``prove`` also
     proves the mapped netlist equivalent to the RTL with Yosys. ``simulator``: ``icarus``
@@ -390,35 +477,31 @@ def ppa(
     period_ns = float(period_ns)
     common = dict(activity=activity, cells_v=models, workload=workload, vectors=vectors,
                   seed=seed, simulator=simulator)
-    result = _single(unit, library, period_ns, **common)
+    own = _single(unit, library, period_ns, **common)
+    equivalence = None
     if prove:
         from .equiv import prove_equivalent
 
-        result["equivalence"] = prove_equivalent(
-            _verilog(unit), unit.name, Path(result["netlist"]).read_text(), unit.name,
+        equivalence = prove_equivalent(
+            unit.verilog(), unit.name, Path(own.netlist).read_text(), unit.name,
             liberty=library.path, depth=(unit.latency + 2) if _registered(unit) else 0,
         )
+    base = savings = None
     if base_unit is not None:
         base = _single(base_unit, library, period_ns, **common)
-        result["baseline"] = base
-        result["savings_pct"] = _savings(result, base)
-    else:
-        result["baseline"] = None
-        result["savings_pct"] = None
-    result["liberty"] = library.path
-    result["corner"] = corner
-    result["provenance"] = provenance(
+        savings = _savings(own, base)
+    prov = provenance(
         unit,
         flow="axhdl.synth.flow",
         flow_version=FLOW_VERSION,
-        verilog_sha256=hashlib.sha256(_verilog(unit).encode()).hexdigest(),
+        verilog_sha256=hashlib.sha256(unit.verilog().encode()).hexdigest(),
         liberty=library.path,
         liberty_sha256=file_hash(library.path),
         corner=corner,
         period_ns=period_ns,
         period_source=period_source,
         activity=activity,
-        workload=result["activity"].get("workload") if activity == "simulated" else None,
+        workload=own.activity.get("workload") if activity == "simulated" else None,
         seed=seed,
         vectors=vectors,
         simulator=simulator,
@@ -427,4 +510,12 @@ def ppa(
         baseline=base_unit.spec if base_unit is not None else None,
         seconds=round(time.monotonic() - start, 3),
     )
-    return result
+    return PPAResult(
+        **{f.name: getattr(own, f.name) for f in fields(UnitPPA)},
+        equivalence=equivalence,
+        baseline=base,
+        savings_pct=savings,
+        liberty=library.path,
+        corner=corner,
+        provenance=prov,
+    )

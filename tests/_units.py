@@ -24,13 +24,13 @@ class ModeUnit(AmaranthUnit):
         b = np.asarray(b, dtype=np.int64)
         return {0: a * b, 1: a + b, 2: a - b}[int(mode)]
 
-    def elaborate(self, platform):
+    def rtl(self, io):
         m = Module()
-        with m.Switch(self.mode):
+        with m.Switch(io.mode):
             with m.Case(0):
-                m.d.comb += self.p.eq(self.a * self.b)
+                m.d.comb += io.p.eq(io.a * io.b)
             with m.Case(1):
-                m.d.comb += self.p.eq(self.a + self.b)
+                m.d.comb += io.p.eq(io.a + io.b)
             with m.Case(2):
-                m.d.comb += self.p.eq(self.a - self.b)
+                m.d.comb += io.p.eq(io.a - io.b)
         return m

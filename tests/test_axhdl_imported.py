@@ -241,7 +241,8 @@ class TestErrors:
                                 f"wide, wider than a_width + b_width = 8")
         with pytest.raises(SpecError) as e:
             make_unit(f"verilog:path={path},top=w,shift=1")
-        assert "is 9 bits wide (shifted by 1), wider than" in str(e.value)
+        assert str(e.value) == (f"verilog: {path}: output port 'p' of module 'w' is 9 bits "
+                                f"wide (shifted by 1), wider than a_width + b_width = 8")
 
     def test_sequential_design(self, tmp_path):
         path = tmp_path / "seq.v"
@@ -263,7 +264,9 @@ class TestErrors:
                         "  assign p = {3'b0, q};\nendmodule\n")
         with pytest.raises(InputError) as e:
             import_verilog(path, "top")
-        assert "(edge-triggered logic in module 'dff', line 2)" in str(e.value)
+        assert str(e.value) == (f"{path}: module 'top' is sequential (edge-triggered logic in "
+                                f"module 'dff', line 2); only combinational multipliers can be "
+                                f"imported")
 
     def test_other_inputs(self, tmp_path):
         path = tmp_path / "en.v"
@@ -323,3 +326,14 @@ class TestCommand:
         assert status == 2
         assert capsys.readouterr().err == (f"axhdl import-verilog: Verilog file "
                                            f"'{tmp_path / 'none.v'}' does not exist\n")
+
+
+class TestHarnessSource:
+    def test_package_data_with_the_ports_filled_in(self):
+        # the harness is package data (axhdl/data/harness.cpp), not a string in the module
+        text = imported_mod._harness_source(top="mul", a="A", b="B", p="O", mask="0xff",
+                                            na=4, nb=3)
+        assert "$" not in text and text.startswith("// axhdl import harness: evaluates module mul")
+        assert "dut->A = static_cast<std::remove_reference<decltype(dut->A)>::type>(a);" in text
+        assert "return static_cast<uint64_t>(dut->O) & 0xffULL;" in text
+        assert "const uint64_t na = 1ULL << 4, nb = 1ULL << 3;" in text

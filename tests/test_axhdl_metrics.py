@@ -317,9 +317,9 @@ class TestWeighted:
         unit = make_unit("truncated:width=5,k=4")
         a, b = operand_grid(unit)
         w = (a % 3).astype(float)
-        got = error_metrics(unit.model(a, b), a * b, na=5, nb=5, weights=w)
+        got = error_metrics(unit.model(a, b), a * b, scale=2.0**10, weights=w)
         assert_metrics_equal(got, naive_metrics(unit, w), rel=1e-11)
-        assert_metrics_equal(error_metrics(unit.model(a, b), a * b, na=5, nb=5),
+        assert_metrics_equal(error_metrics(unit.model(a, b), a * b, scale=2.0**10),
                              naive_metrics(unit))
 
     def test_wce_ignores_pairs_of_zero_weight(self):

@@ -23,6 +23,8 @@ class TestParseSpec:
         ("exact:3", "Spec 'exact:3': '3' is not of the form key=value"),
         ("exact:k=1,k=2", "Spec 'exact:k=1,k=2': parameter 'k' is given twice"),
         ("exact:a-b=1", "Spec 'exact:a-b=1': 'a-b' is not a parameter name"),
+        ("exact:arch=(array", "Spec 'exact:arch=(array': '(' at character 12 is never closed"),
+        ("exact:arch=array)", "Spec 'exact:arch=array)': ')' at character 17 has no matching '('"),
     ])
     def test_malformed(self, text, message):
         with pytest.raises(SpecError) as e:
@@ -42,6 +44,12 @@ class TestMakeUnit:
             u = make_unit(spec)
             again = make_unit(u.spec)
             assert again.spec == u.spec and again.parameters == u.parameters
+
+    def test_overrides_win(self):
+        u = make_unit("exact:width=8,arch=array", a_width=4, arch="operator")
+        assert u.spec == "exact:a_width=4,b_width=8,signed=false,arch=operator"
+        assert make_unit(u, b_width=4).spec == "exact:width=4,signed=false,arch=operator"
+        assert make_unit(u, width=6).spec == "exact:width=6,signed=false,arch=operator"
 
     def test_unit_passes_through(self):
         u = Exact(width=4)

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from axhdl.results import atomic_write, cached_stage, content_hash, provenance
 
 
@@ -7,15 +9,13 @@ class TestAtomicWrite:
     def test_no_partial_file_on_error(self, tmp_path):
         target = tmp_path / "out.json"
 
-        class Boom:
-            def __str__(self):
-                raise RuntimeError
+        class NotText:
+            """Neither str nor bytes: the write fails once the temporary file exists."""
 
-        try:
-            atomic_write(target, b"x" * 10)
-            atomic_write(target, Boom())  # type: ignore[arg-type]
-        except (TypeError, RuntimeError):
-            pass
+        atomic_write(target, b"x" * 10)
+        with pytest.raises(TypeError) as e:
+            atomic_write(target, NotText())  # type: ignore[arg-type]
+        assert str(e.value) == "write() argument must be str, not NotText"
         assert target.read_bytes() == b"x" * 10
         assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
@@ -44,10 +44,9 @@ class TestCache:
             (workdir / "half.v").write_text("x")
             raise RuntimeError("tool died")
 
-        try:
+        with pytest.raises(RuntimeError) as e:
             cached_stage("fail", ["k"], compute)
-        except RuntimeError:
-            pass
+        assert str(e.value) == "tool died"
         calls = []
         assert cached_stage("fail", ["k"], lambda w: calls.append(1) or {"ok": 1})[0] == {"ok": 1}
         assert calls == [1]
@@ -62,3 +61,32 @@ class TestProvenance:
         assert p["seed"] == 3 and p["liberty"] == "x.lib"
         assert {"amaranth", "python", "numpy"} <= set(p["tools"])
         json.dumps(p)
+
+
+class TestRecord:
+    def test_to_dict_nested_records_and_omitted_fields(self):
+        from dataclasses import dataclass
+
+        from axhdl.results import Record, to_jsonable
+
+        @dataclass(frozen=True)
+        class Inner(Record):
+            x: int
+
+        @dataclass(frozen=True)
+        class Outer(Record):
+            OMIT_WHEN_NONE = ("extra",)
+
+            a: int
+            extra: dict | None = None
+            inner: Inner | None = None
+
+        o = Outer(1, inner=Inner(2))
+        assert o.to_dict() == {"a": 1, "inner": {"x": 2}}
+        assert Outer(1, extra={"k": 1}).to_dict() == {"a": 1, "extra": {"k": 1}, "inner": None}
+        assert to_jsonable([o]) == [{"a": 1, "inner": {"x": 2}}]
+        # read like the dict it is written as
+        assert o["a"] == 1 and o["inner"] == Inner(2) and "a" in o
+        assert "extra" not in o and o.get("extra", "-") == "-"
+        with pytest.raises(KeyError):
+            o["extra"]

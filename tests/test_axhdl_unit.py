@@ -1,9 +1,12 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from axhdl import make_unit
 from axhdl.generators.multipliers.exact import Exact
-from axhdl.unit import from_code, operand_range, to_code
+from axhdl.unit import VerilogSource, from_code, operand_range, to_code
 
 
 class TestCodes:
@@ -23,13 +26,18 @@ class TestArithmeticUnit:
         with pytest.raises(TypeError) as e:
             Exact(width=8, arch=3)
         assert str(e.value) == "Parameter 'arch' must be a string, not 3"
-        with pytest.raises(TypeError, match="Exact takes keyword parameters only"):
+        with pytest.raises(TypeError) as e:
             Exact(8)  # positional parameters are refused
+        assert str(e.value) == (
+            "Exact takes keyword parameters only (e.g. width=8), not 1 positional")
 
     def test_ports_follow_parameters(self):
-        u = Exact(a_width=3, b_width=5, signed=True)
-        assert (u.a.shape().width, u.b.shape().width, u.p.shape().width) == (3, 5, 8)
-        assert u.a.shape().signed and u.p.shape().signed
+        from amaranth.hdl import Fragment
+
+        c = Exact(a_width=3, b_width=5, signed=True).component()
+        assert (c.a.shape().width, c.b.shape().width, c.p.shape().width) == (3, 5, 8)
+        assert c.a.shape().signed and c.p.shape().signed
+        Fragment.get(c, None)  # the component elaborates
 
     def test_name_is_unique_per_parameter_set(self):
         names = {make_unit(s).name for s in (
@@ -57,3 +65,76 @@ class TestArithmeticUnit:
     def test_verilog_top_is_name(self):
         u = make_unit("exact:width=4")
         assert f"module {u.name}(" in u.verilog()
+
+
+class TestCircuit:
+    def test_unit_is_not_a_component(self):
+        from amaranth.hdl import Fragment
+        from amaranth.lib import wiring
+
+        u = make_unit("exact:width=4")
+        assert not isinstance(u, wiring.Component)
+        c, d = u.component(), u.component()
+        assert isinstance(c, wiring.Component) and c.unit is u
+        assert d is not c  # one component per instance in a design
+        Fragment.get(c, None)
+        Fragment.get(d, None)
+
+    def test_signature_describes_the_interface(self):
+        from amaranth.hdl import signed, unsigned
+        from amaranth.lib.wiring import In, Out
+
+        from axhdl.circuit import UnitSignature
+
+        sig = make_unit("reconfigurable:a_width=4,b_width=3,signed=true").signature()
+        assert isinstance(sig, UnitSignature)
+        assert dict(sig.members.items()) == {
+            "a": In(signed(4)), "b": In(signed(3)), "mode": In(unsigned(2)), "p": Out(signed(7))}
+        assert sig == make_unit("reconfigurable:a_width=4,b_width=3,signed=true,modes=0;1;3"
+                                ).signature()
+        assert sig != make_unit("exact:a_width=4,b_width=3,signed=true").signature()
+
+    def test_user_design_connects_to_the_signature(self):
+        from amaranth.hdl import Module
+        from amaranth.lib import wiring
+        from amaranth.sim import Simulator
+
+        unit = make_unit("truncated:width=4,k=2")
+        driver = unit.signature().flip().create()
+        m = Module()
+        m.submodules.mul = mul = unit.component()
+        wiring.connect(m, driver, mul)
+        sim = Simulator(m)
+        got = []
+
+        async def bench(ctx):
+            for a, b in [(15, 15), (3, 5), (0, 9)]:
+                ctx.set(driver.a, a)
+                ctx.set(driver.b, b)
+                got.append(ctx.get(driver.p))
+
+        sim.add_testbench(bench)
+        sim.run()
+        assert got == unit.model(np.array([15, 3, 0]), np.array([15, 5, 9])).tolist()
+
+    def test_sources_are_memoised(self):
+        u = make_unit("exact:width=4")
+        first = u.sources()
+        assert first is u.sources()
+        assert first == (VerilogSource(f"{u.name}.v", u.verilog()),)
+
+    def test_model_only_use_never_imports_amaranth(self):
+        code = (
+            "import sys\n"
+            "from axhdl.registry import families, make_unit\n"
+            "from axhdl.metrics import exhaustive_metrics\n"
+            "for name in families():\n"
+            "    if name != 'verilog':\n"
+            "        u = make_unit(f'{name}:width=4')\n"
+            "        u.model(3, 5); u.spec; u.name; u.info\n"
+            "exhaustive_metrics(make_unit('drum:width=6,k=3'), workers=1)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'amaranth'))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout
+        assert out == "[]\n"

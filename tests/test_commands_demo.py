@@ -3,6 +3,7 @@ import json
 import pytest
 
 from axhdl.cli import main
+from axhdl.registry import families
 
 
 @pytest.mark.cocotb
@@ -26,5 +27,7 @@ class TestDemo:
     def test_bad_spec_before_any_work(self, capsys, tmp_path):
         status = main(["demo", "exact:width=3", "nosuch", "-o", str(tmp_path)])
         assert status == 2
-        assert capsys.readouterr().err.startswith("axhdl demo: Unknown family 'nosuch'")
+        assert capsys.readouterr().err == (
+            f"axhdl demo: Unknown family 'nosuch'; known families: {', '.join(families())} "
+            "(see 'axhdl list')\n")
         assert not tmp_path.exists() or list(tmp_path.iterdir()) == []

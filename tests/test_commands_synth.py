@@ -72,3 +72,19 @@ def test_errors_are_one_line(capsys, argv, message):
     assert main(["synth", "exact:width=4", *argv]) == 2
     err = capsys.readouterr().err
     assert err == f"axhdl synth: {message}\n"
+
+
+def test_a_new_flow_figure_gets_a_row(capsys, monkeypatch):
+    """The table's rows are the flow's figures: one the flow adds appears, savings included."""
+    from axhdl.synth import flow
+
+    extra = flow.Figure("slack", "slack_ns", "ns", savings="slack")
+    monkeypatch.setattr(flow, "FIGURES", (*flow.FIGURES, extra))
+    assert main(["synth", "truncated:width=6,k=4", "--vectors", "500"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    labels = [line.split("  ")[0] for line in out[4:17]]
+    assert labels[0] == "area" and labels[-1] == "slack"
+    slack = out[16].split()
+    # figure, unit, exact, savings %, in
+    assert slack[0] == "slack" and slack[-1] == "ns" and len(slack) == 5
+    assert "-" not in slack[1:4]  # unit, exact and savings are all given

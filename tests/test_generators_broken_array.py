@@ -11,28 +11,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from _family_checks import (
-    SIMULATORS,
-    assert_amaranth_exhaustive,
-    assert_cosim,
-    assert_lint_clean,
-)
+from _family_checks import rtl_test_class
 
 from axhdl import SpecError, make_unit
-from axhdl.errors import ToolMissingError
 from axhdl.generators.multipliers.broken_array import BrokenArray, mean_error_closed_form
 from axhdl.metrics import exhaustive_metrics, operand_grid
-from axhdl.synth.flow import ppa
-
-POINTS_8 = [(1, 7), (0, 8), (3, 5)]
-
-
-def synth_area(spec: str) -> float:
-    """Cell area (liberty units) of ``spec`` from the PPA flow's synthesis (no baseline)."""
-    try:
-        return ppa(make_unit(spec), baseline=False, activity="vectorless")["area"]
-    except ToolMissingError as e:
-        pytest.skip(str(e))
 
 
 def unit(na, nb, signed, hbl, vbl):
@@ -101,50 +84,6 @@ class TestBrokenArray:
         removed = sum(1 << (i + j) for i in range(8) for j in range(8) if j < 2 or i + j < 9)
         assert int(u.model(255, 255)) - 255 * 255 == -removed
 
-    @pytest.mark.parametrize("signed", [False, True])
-    @pytest.mark.parametrize("na,nb,hbl,vbl", [(4, 4, 1, 3), (4, 4, 0, 5), (3, 5, 2, 2),
-                                               (5, 3, 1, 4), (5, 3, 3, 0), (1, 1, 0, 1),
-                                               (1, 1, 1, 0)])
-    def test_amaranth_exhaustive_small(self, na, nb, hbl, vbl, signed):
-        assert_amaranth_exhaustive(unit(na, nb, signed, hbl, vbl))
-
-    @pytest.mark.slow
-    @pytest.mark.parametrize("signed", [False, True])
-    @pytest.mark.parametrize("hbl,vbl", POINTS_8)
-    def test_amaranth_exhaustive_8x8(self, hbl, vbl, signed):
-        assert_amaranth_exhaustive(unit(8, 8, signed, hbl, vbl))
-
-    @pytest.mark.cocotb
-    @pytest.mark.parametrize("sim", SIMULATORS)
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_cosim_8x8_exhaustive(self, sim, signed):
-        assert_cosim(unit(8, 8, signed, 1, 7), sim)
-
-    @pytest.mark.slow
-    @pytest.mark.cocotb
-    @pytest.mark.parametrize("sim", SIMULATORS)
-    @pytest.mark.parametrize(
-        "na,nb,signed,hbl,vbl",
-        [(8, 8, s, h, v) for s in (False, True) for h, v in POINTS_8[1:]]
-        + [(8, 4, False, 1, 5), (8, 4, True, 2, 3), (4, 8, False, 0, 6), (4, 8, True, 3, 2),
-           (16, 16, False, 2, 14), (16, 16, True, 4, 12)],
-    )
-    def test_cosim_matrix(self, sim, na, nb, signed, hbl, vbl):
-        assert_cosim(unit(na, nb, signed, hbl, vbl), sim, vectors=20000, seed=7)
-
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_lint_clean(self, signed, tmp_path):
-        assert_lint_clean(unit(8, 8, signed, 1, 7), tmp_path)
-        assert_lint_clean(unit(8, 4, signed, 2, 3), tmp_path)
-
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_default_point_saves_area(self, signed):
-        # 8x8 default point vs the exact ripple-carry array (the same array with every
-        # partial product), synthesized by the same flow on the default liberty
-        flag = str(signed).lower()
-        area = synth_area(f"broken_array:width=8,signed={flag}")
-        assert area < synth_area(f"exact:width=8,signed={flag},arch=array")
-
     def test_parameter_errors(self):
         with pytest.raises(ValueError) as e:
             BrokenArray(a_width=8, b_width=4, hbl=5)
@@ -167,3 +106,19 @@ class TestBrokenArray:
         assert u.spec == "broken_array:width=8,signed=false,hbl=1,vbl=7"
         assert u.name == "broken_array_8x8u_hbl1_vbl7"
         assert "Mahdiani" in u.citation
+
+_BOTH = (False, True)
+# three parameter points at 8x8 plus chosen small and asymmetric shapes; Verilator checks the
+# default point in both signednesses, its area is below the exact array's in both
+TestRTLEquivalence = rtl_test_class(
+    "broken_array", ["hbl=1,vbl=7", "hbl=0,vbl=8", "hbl=3,vbl=5"], verilator_signed=True,
+    small=tuple((na, nb, s, f"hbl={h},vbl={v}") for s in _BOTH for na, nb, h, v in [
+        (4, 4, 1, 3), (4, 4, 0, 5), (3, 5, 2, 2), (5, 3, 1, 4), (5, 3, 3, 0), (1, 1, 0, 1),
+        (1, 1, 1, 0)]),
+    cosim=((8, 8, False, "hbl=1,vbl=7"),),
+    slow_cosim=tuple((na, nb, s, f"hbl={h},vbl={v}") for na, nb, s, h, v in [
+        (8, 4, False, 1, 5), (8, 4, True, 2, 3), (4, 8, False, 0, 6), (4, 8, True, 3, 2),
+        (16, 16, False, 2, 14), (16, 16, True, 4, 12)]),
+    lint=tuple((8, 4, s, "hbl=2,vbl=3") for s in _BOTH),
+    area_signed=_BOTH, area_slow=False,
+)

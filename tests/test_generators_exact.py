@@ -11,12 +11,7 @@ import itertools
 
 import numpy as np
 import pytest
-from _family_checks import (
-    SIMULATORS,
-    assert_amaranth_exhaustive,
-    assert_cosim,
-    assert_lint_clean,
-)
+from _family_checks import rtl_test_class
 
 from axhdl import SpecError, make_unit
 from axhdl.generators.multipliers._pp import pp_terms
@@ -35,8 +30,6 @@ from axhdl.metrics import operand_grid
 from axhdl.unit import from_code
 
 ARCHES = ["operator", "array", "wallace", "dadda", "booth"]
-TREE_ARCHES = ["wallace", "dadda", "booth"]
-SMALL = [(1, 1), (1, 4), (4, 1), (2, 2), (4, 4), (3, 5), (5, 3)]
 
 
 def unit(na, nb, signed, arch):
@@ -63,44 +56,6 @@ class TestExact:
         # the most negative corner is included
         if signed:
             assert int(u.model(-32, -16)) == 512
-
-    @pytest.mark.parametrize("arch", ARCHES)
-    @pytest.mark.parametrize("signed", [False, True])
-    @pytest.mark.parametrize("na,nb", SMALL)
-    def test_amaranth_exhaustive_small(self, arch, signed, na, nb):
-        assert_amaranth_exhaustive(unit(na, nb, signed, arch))
-
-    @pytest.mark.slow
-    @pytest.mark.parametrize("arch", ["array", *TREE_ARCHES])
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_amaranth_exhaustive_8x8(self, arch, signed):
-        assert_amaranth_exhaustive(unit(8, 8, signed, arch))
-
-    @pytest.mark.cocotb
-    @pytest.mark.parametrize("sim", SIMULATORS)
-    @pytest.mark.parametrize("arch,signed", [("wallace", False), ("booth", True)])
-    def test_cosim_8x8_exhaustive(self, sim, arch, signed):
-        assert_cosim(unit(8, 8, signed, arch), sim)
-
-    @pytest.mark.slow
-    @pytest.mark.cocotb
-    @pytest.mark.parametrize("sim", SIMULATORS)
-    @pytest.mark.parametrize(
-        "na,nb,signed,arch",
-        [(8, 8, True, "wallace"), (8, 8, False, "dadda"), (8, 8, True, "dadda"),
-         (8, 8, False, "booth"), (8, 4, True, "booth"), (4, 8, False, "booth"),
-         (8, 4, False, "wallace"), (4, 8, True, "dadda"),
-         (16, 16, False, "wallace"), (16, 16, True, "dadda"), (16, 16, True, "booth"),
-         (16, 16, False, "booth")],
-    )
-    def test_cosim_matrix(self, sim, na, nb, signed, arch):
-        assert_cosim(unit(na, nb, signed, arch), sim, vectors=20000, seed=3)
-
-    @pytest.mark.parametrize("arch", TREE_ARCHES + ["array"])
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_lint_clean(self, arch, signed, tmp_path):
-        assert_lint_clean(unit(8, 8, signed, arch), tmp_path)
-        assert_lint_clean(unit(3, 5, signed, arch), tmp_path)
 
     def test_netlist_has_readable_names(self):
         text = unit(8, 8, False, "dadda").verilog()
@@ -223,3 +178,24 @@ def test_spec_round_trip_every_arch():
     for arch, signed in itertools.product(ARCHES, [False, True]):
         u = unit(5, 3, signed, arch)
         assert make_unit(u.spec).spec == u.spec
+
+
+_BOTH = (False, True)
+# every architecture at the small shapes (1x4, 4x1 and 2x2 too) and at 8x8; the array is the
+# default point; chosen tree and array designs on cocotb; the exact array is the area baseline
+# of the other families, so no saving is claimed
+TestRTLEquivalence = rtl_test_class(
+    "exact", [f"arch={a}" for a in ["array", "operator", "wallace", "dadda", "booth"]],
+    verilator_signed=True, area_claim=False,
+    shapes=((1, 4), (4, 1), (2, 2)),
+    cosim=((8, 8, False, "arch=wallace"), (8, 8, True, "arch=booth"), (1, 1, True, "arch=array")),
+    slow_cosim=(
+        (8, 4, True, "arch=booth"), (4, 8, False, "arch=booth"), (8, 4, False, "arch=wallace"),
+        (4, 8, True, "arch=dadda"), (16, 16, False, "arch=wallace"), (16, 16, True, "arch=dadda"),
+        (16, 16, True, "arch=booth"), (16, 16, False, "arch=booth"),
+        (3, 5, False, "arch=array"), (5, 3, True, "arch=array"), (1, 1, False, "arch=array"),
+        (1, 1, True, "arch=operator"),
+    ),
+    lint=tuple((na, nb, s, f"arch={a}") for a in ["wallace", "dadda", "booth", "array"]
+               for s in _BOTH for na, nb in [(8, 8), (3, 5)]),
+)

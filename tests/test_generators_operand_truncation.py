@@ -8,31 +8,14 @@ vs model on the Amaranth simulator and on cocotb.
 from __future__ import annotations
 
 import pytest
-from _family_checks import (
-    SIMULATORS,
-    assert_amaranth_exhaustive,
-    assert_cosim,
-    assert_lint_clean,
-)
+from _family_checks import rtl_test_class
 
 from axhdl import SpecError, make_unit
-from axhdl.errors import ToolMissingError
 from axhdl.generators.multipliers.operand_truncation import (
     OperandTruncation,
     mean_error_closed_form,
 )
 from axhdl.metrics import exhaustive_metrics, operand_grid
-from axhdl.synth.flow import ppa
-
-POINTS_8 = [(2, 2), (4, 0), (1, 3)]
-
-
-def synth_area(spec: str) -> float:
-    """Cell area (liberty units) of ``spec`` from the PPA flow's synthesis (no baseline)."""
-    try:
-        return ppa(make_unit(spec), baseline=False, activity="vectorless")["area"]
-    except ToolMissingError as e:
-        pytest.skip(str(e))
 
 
 def unit(na, nb, signed, za, zb):
@@ -88,50 +71,6 @@ class TestOperandTruncation:
         assert int(u.model(-128, -128)) == 16384
         assert int(u.model(127, 1)) == 124
 
-    @pytest.mark.parametrize("signed", [False, True])
-    @pytest.mark.parametrize("na,nb,za,zb", [(4, 4, 1, 2), (4, 4, 3, 3), (3, 5, 1, 2),
-                                             (5, 3, 2, 1), (5, 3, 5, 0), (1, 1, 0, 0),
-                                             (1, 1, 1, 0)])
-    def test_amaranth_exhaustive_small(self, na, nb, za, zb, signed):
-        assert_amaranth_exhaustive(unit(na, nb, signed, za, zb))
-
-    @pytest.mark.slow
-    @pytest.mark.parametrize("signed", [False, True])
-    @pytest.mark.parametrize("za,zb", POINTS_8)
-    def test_amaranth_exhaustive_8x8(self, za, zb, signed):
-        assert_amaranth_exhaustive(unit(8, 8, signed, za, zb))
-
-    @pytest.mark.cocotb
-    @pytest.mark.parametrize("sim", SIMULATORS)
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_cosim_8x8_exhaustive(self, sim, signed):
-        assert_cosim(unit(8, 8, signed, 2, 2), sim)
-
-    @pytest.mark.slow
-    @pytest.mark.cocotb
-    @pytest.mark.parametrize("sim", SIMULATORS)
-    @pytest.mark.parametrize(
-        "na,nb,signed,za,zb",
-        [(8, 8, s, za, zb) for s in (False, True) for za, zb in POINTS_8[1:]]
-        + [(8, 4, False, 3, 1), (8, 4, True, 2, 2), (4, 8, False, 0, 4), (4, 8, True, 1, 5),
-           (16, 16, False, 4, 4), (16, 16, True, 6, 2)],
-    )
-    def test_cosim_matrix(self, sim, na, nb, signed, za, zb):
-        assert_cosim(unit(na, nb, signed, za, zb), sim, vectors=20000, seed=11)
-
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_lint_clean(self, signed, tmp_path):
-        assert_lint_clean(unit(8, 8, signed, 2, 2), tmp_path)
-        assert_lint_clean(unit(4, 8, signed, 4, 3), tmp_path)
-
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_default_point_saves_area(self, signed):
-        # 8x8 default point vs the exact ripple-carry array (the same array with every
-        # partial product), synthesized by the same flow on the default liberty
-        flag = str(signed).lower()
-        area = synth_area(f"operand_truncation:width=8,signed={flag}")
-        assert area < synth_area(f"exact:width=8,signed={flag},arch=array")
-
     def test_parameter_errors(self):
         with pytest.raises(ValueError) as e:
             OperandTruncation(a_width=4, b_width=8, za=5)
@@ -154,3 +93,19 @@ class TestOperandTruncation:
         u = unit(8, 4, True, 2, 1)
         assert u.spec == "operand_truncation:a_width=8,b_width=4,signed=true,za=2,zb=1"
         assert u.name == "operand_truncation_8x4s_za2_zb1"
+
+_BOTH = (False, True)
+# three parameter points at 8x8 plus chosen small and asymmetric shapes; Verilator checks the
+# default point in both signednesses, its area is below the exact array's in both
+TestRTLEquivalence = rtl_test_class(
+    "operand_truncation", ["za=2,zb=2", "za=4,zb=0", "za=1,zb=3"], verilator_signed=True,
+    small=tuple((na, nb, s, f"za={za},zb={zb}") for s in _BOTH for na, nb, za, zb in [
+        (4, 4, 1, 2), (4, 4, 3, 3), (3, 5, 1, 2), (5, 3, 2, 1), (5, 3, 5, 0), (1, 1, 0, 0),
+        (1, 1, 1, 0)]),
+    cosim=((8, 8, False, "za=2,zb=2"),),
+    slow_cosim=tuple((na, nb, s, f"za={za},zb={zb}") for na, nb, s, za, zb in [
+        (8, 4, False, 3, 1), (8, 4, True, 2, 2), (4, 8, False, 0, 4), (4, 8, True, 1, 5),
+        (16, 16, False, 4, 4), (16, 16, True, 6, 2)]),
+    lint=tuple((4, 8, s, "za=4,zb=3") for s in _BOTH),
+    area_signed=_BOTH, area_slow=False,
+)

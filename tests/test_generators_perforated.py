@@ -10,34 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _family_checks import (
-    SIMULATORS,
-    assert_amaranth_exhaustive,
-    assert_cosim,
-    assert_lint_clean,
-)
+from _family_checks import rtl_test_class
 
 from axhdl import SpecError, make_unit
-from axhdl.errors import ToolMissingError
 from axhdl.generators.multipliers.perforated import (
     Perforated,
     error_moments,
     uniform_moments,
 )
 from axhdl.metrics import exhaustive_metrics, operand_grid
-from axhdl.synth.flow import ppa
 from axhdl.unit import from_code, to_code
-
-# (a_width, b_width, m, start): three parameter points at 8x8 plus asymmetric shapes
-POINTS_8 = [(2, 0), (3, 2), (2, 6)]
-
-
-def synth_area(spec: str) -> float:
-    """Cell area (liberty units) of ``spec`` from the PPA flow's synthesis (no baseline)."""
-    try:
-        return ppa(make_unit(spec), baseline=False, activity="vectorless")["area"]
-    except ToolMissingError as e:
-        pytest.skip(str(e))
 
 
 def unit(na, nb, signed, m, start):
@@ -99,55 +81,11 @@ class TestPerforated:
         # the worst case: a = 255 and every perforated bit set
         assert err.min() == -255 * (2 + 4 + 8)
 
-    @pytest.mark.parametrize("signed", [False, True])
-    @pytest.mark.parametrize("na,nb,m,start", [(4, 4, 2, 0), (4, 4, 1, 3), (3, 5, 2, 1),
-                                               (5, 3, 3, 0), (5, 3, 1, 2), (1, 1, 1, 0),
-                                               (1, 1, 0, 0)])
-    def test_amaranth_exhaustive_small(self, na, nb, m, start, signed):
-        assert_amaranth_exhaustive(unit(na, nb, signed, m, start))
-
-    @pytest.mark.slow
-    @pytest.mark.parametrize("signed", [False, True])
-    @pytest.mark.parametrize("m,start", POINTS_8)
-    def test_amaranth_exhaustive_8x8(self, m, start, signed):
-        assert_amaranth_exhaustive(unit(8, 8, signed, m, start))
-
-    @pytest.mark.cocotb
-    @pytest.mark.parametrize("sim", SIMULATORS)
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_cosim_8x8_exhaustive(self, sim, signed):
-        assert_cosim(unit(8, 8, signed, 2, 0), sim)
-
-    @pytest.mark.slow
-    @pytest.mark.cocotb
-    @pytest.mark.parametrize("sim", SIMULATORS)
-    @pytest.mark.parametrize(
-        "na,nb,signed,m,start",
-        [(8, 8, s, m, st) for s in (False, True) for m, st in POINTS_8[1:]]
-        + [(8, 4, False, 2, 1), (8, 4, True, 1, 3), (4, 8, False, 3, 5), (4, 8, True, 2, 0),
-           (16, 16, False, 4, 0), (16, 16, True, 3, 13)],
-    )
-    def test_cosim_matrix(self, sim, na, nb, signed, m, start):
-        assert_cosim(unit(na, nb, signed, m, start), sim, vectors=20000, seed=5)
-
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_lint_clean(self, signed, tmp_path):
-        assert_lint_clean(unit(8, 8, signed, 2, 0), tmp_path)
-        assert_lint_clean(unit(4, 8, signed, 2, 6), tmp_path)
-
     def test_fewer_adders_than_exact_array(self):
         exact = make_unit("exact:width=8,arch=array").verilog()
         perf = unit(8, 8, False, 2, 0).verilog()
         # one ripple-carry row of full/half adders per generated row: two rows fewer
         assert perf.count("assign row") < exact.count("assign row")
-
-    @pytest.mark.parametrize("signed", [False, True])
-    def test_default_point_saves_area(self, signed):
-        # 8x8 default point vs the exact ripple-carry array (the same array with every
-        # partial product), synthesized by the same flow on the default liberty
-        flag = str(signed).lower()
-        area = synth_area(f"perforated:width=8,signed={flag}")
-        assert area < synth_area(f"exact:width=8,signed={flag},arch=array")
 
     def test_parameter_errors(self):
         with pytest.raises(ValueError) as e:
@@ -177,3 +115,20 @@ class TestPerforated:
         assert u.name == "perforated_8x8s_m2_start1"
         assert u.weight_operand == "b"
         assert "Zervakis" in u.citation
+
+
+_BOTH = (False, True)
+# three parameter points at 8x8 plus chosen small and asymmetric shapes; Verilator checks the
+# default point in both signednesses, its area is below the exact array's in both
+TestRTLEquivalence = rtl_test_class(
+    "perforated", ["m=2,start=0", "m=3,start=2", "m=2,start=6"], verilator_signed=True,
+    small=tuple((na, nb, s, f"m={m},start={st}") for s in _BOTH for na, nb, m, st in [
+        (4, 4, 2, 0), (4, 4, 1, 3), (3, 5, 2, 1), (5, 3, 3, 0), (5, 3, 1, 2), (1, 1, 1, 0),
+        (1, 1, 0, 0)]),
+    cosim=((8, 8, False, "m=2,start=0"),),
+    slow_cosim=tuple((na, nb, s, f"m={m},start={st}") for na, nb, s, m, st in [
+        (8, 4, False, 2, 1), (8, 4, True, 1, 3), (4, 8, False, 3, 5), (4, 8, True, 2, 0),
+        (16, 16, False, 4, 0), (16, 16, True, 3, 13)]),
+    lint=tuple((4, 8, s, "m=2,start=6") for s in _BOTH),
+    area_signed=_BOTH, area_slow=False,
+)

@@ -10,24 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _family_checks import SIMULATORS, assert_lint_clean
+from _family_checks import SIMULATORS, assert_lint_clean, synthesized_area
 
 from axhdl import SpecError, make_unit
 from axhdl.errors import ToolMissingError
 from axhdl.generators.multipliers.perforated import error_moments
 from axhdl.generators.multipliers.reconfigurable import Reconfigurable
 from axhdl.metrics import exhaustive_metrics, operand_grid
-from axhdl.synth.flow import ppa
 from axhdl.testbenches.amaranth_sim import check_exhaustive, simulate
 from axhdl.testbenches.runner import verify
-
-
-def synth_area(spec: str) -> float:
-    """Cell area (liberty units) of ``spec`` from the PPA flow's synthesis (no baseline)."""
-    try:
-        return ppa(make_unit(spec), baseline=False, activity="vectorless")["area"]
-    except ToolMissingError as e:
-        pytest.skip(str(e))
 
 
 def unit(na, nb, signed, modes):
@@ -153,8 +144,8 @@ class TestReconfigurable:
         # cells over the exact array it is built on (measured: about 2 % less, the flow's
         # optimisation absorbing the gates), so the expectation is at most 5 % more
         flag = str(signed).lower()
-        area = synth_area(f"reconfigurable:width=8,signed={flag}")
-        assert area <= 1.05 * synth_area(f"exact:width=8,signed={flag},arch=array")
+        area = synthesized_area(f"reconfigurable:width=8,signed={flag}")
+        assert area <= 1.05 * synthesized_area(f"exact:width=8,signed={flag},arch=array")
 
     def test_parameter_errors(self):
         with pytest.raises(ValueError) as e:

@@ -15,15 +15,6 @@ from axhdl.synth.evaluator import Unsupported, compile_function, evaluate_activi
 from axhdl.synth.liberty import load_liberty
 from axhdl.toolchain import OSU018_LIBERTY, OSU035_LIBERTY
 
-
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / "axhdl-cache"  # as tests/conftest.py
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AXHDL_CACHE", str(path))
-        yield path
-
-
 #: what the OSU cell names promise (AOI21 = !(A·B + C), ...), written independently of the
 #: liberty's function strings
 OSU_FUNCTIONS = {

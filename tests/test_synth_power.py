@@ -14,14 +14,6 @@ from axhdl.synth.sta import run_sta
 from axhdl.toolchain import OSU018_LIBERTY, OSU035_LIBERTY
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / "axhdl-cache"  # as tests/conftest.py
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AXHDL_CACHE", str(path))
-        yield path
-
-
 def opensta_total(impl: dict, unit, lib, period: float, alpha: float) -> dict:
     """OpenSTA's own design power with every net at global activity ``alpha``."""
     extra = (

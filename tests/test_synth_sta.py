@@ -15,14 +15,6 @@ from axhdl.toolchain import OSU018_LIBERTY
 PERIOD = 3.8
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / "axhdl-cache"  # as tests/conftest.py
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AXHDL_CACHE", str(path))
-        yield path
-
-
 @pytest.fixture(scope="module")
 def lib():
     return load_liberty(OSU018_LIBERTY)

@@ -25,14 +25,21 @@ def markdown(rows: list[dict]) -> str:
                 f"*Source:* {r['citation']}", ""]
         if r["notes"]:
             out += [f"*Decisions:* {r['notes']}", ""]
-        own = [p for p in r["parameters"] if p["name"] not in ("a_width", "b_width", "signed")]
+        own = [p for p in r["parameters"] if p["name"] not in r["width_parameters"]]
         if own:
             out += ["| parameter | range | default | meaning |", "|---|---|---|---|"]
             for p in own:
-                default = "required" if p["required"] else f"`{p['default']}`"
+                default = "required" if p["required"] else f"`{_default_text(p)}`"
                 out.append(f"| `{p['name']}` | {p['range']} | {default} | {p['doc']} |")
             out.append("")
     return "\n".join(out)
+
+
+def _default_text(p: dict) -> str:
+    """A parameter's default as written in a spec: a unit's spec in parentheses."""
+    if p["type"].startswith("unit(") and p["default"] is not None:
+        return f"({p['default']})"
+    return str(p["default"])
 
 
 def describe() -> list[dict]:
@@ -41,6 +48,8 @@ def describe() -> list[dict]:
         out.append({
             "family": name,
             "kind": cls.kind,
+            "operation": cls.operation_class.name,
+            "width_parameters": [p.name for p in cls.operation_class.width_params],
             "description": cls.description,
             "citation": cls.citation,
             "notes": cls.notes,
@@ -69,8 +78,9 @@ def run(args) -> int:
         if r["notes"]:
             print(f"    note: {r['notes']}")
         for p in r["parameters"]:
-            default = "required" if p["required"] else f"default {p['default']}"
+            default = "required" if p["required"] else f"default {_default_text(p)}"
             print(f"    {p['name']:<12} {p['range']}; {default}. {p['doc']}")
         print()
     print("width=N sets a_width and b_width together. Spec: family:key=value,key=value")
+    print("A parameter holding a unit takes its spec in parentheses: key=(family:key=value)")
     return 0

@@ -1,27 +1,14 @@
-"""``axhdl synth SPEC``: area, delay, power and energy per operation, against the exact unit."""
+"""``axhdl synth SPEC``: area, delay, power and energy per operation, against the exact unit.
+
+The table has one row per figure of the flow (:data:`axhdl.synth.flow.FIGURES`, in its order,
+with its labels and units) and a savings column for the figures the flow compares.
+"""
 
 from __future__ import annotations
 
-from ..synth.flow import ACTIVITY_MODES, SIMULATORS, ppa
+from ..synth import flow
+from ..synth.flow import ACTIVITY_MODES, SIMULATORS, PPAResult, ppa
 from ._common import add_json, add_spec, print_json, table, unit_from
-
-ROWS = (
-    ("area", "area", "liberty units"),
-    ("cells", "cells", ""),
-    ("transistors", "transistors", "generic CMOS estimate"),
-    ("depth", "depth", "cells on the longest path"),
-    ("delay_ns", "delay", "ns"),
-    ("fmax_mhz", "fmax", "MHz"),
-    ("power.internal", "internal power", "mW"),
-    ("power.switching", "switching power", "mW"),
-    ("power.leakage", "leakage power", "mW"),
-    ("power.total", "total power", "mW"),
-    ("energy_pj", "energy/op", "pJ"),
-    ("pdp_pj", "power x delay", "pJ"),
-)
-
-SAVINGS = {"area": "area", "power.total": "power", "energy_pj": "energy", "delay_ns": "delay",
-           "pdp_pj": "pdp"}
 
 
 def register(sub, name):
@@ -56,10 +43,18 @@ def register(sub, name):
     return p
 
 
-def _get(result: dict, key: str):
-    if key.startswith("power."):
-        return result["power_w"][key.split(".", 1)[1]] * 1e3
-    return result.get(key)
+def _rows(result: PPAResult) -> list[dict]:
+    base = result.baseline
+    rows = []
+    for fig in flow.FIGURES:  # read when called: a figure the flow adds gets a row
+        row = {"figure": fig.label, "unit": fig.shown(result)}
+        if base is not None:
+            row["exact"] = fig.shown(base)
+            if fig.savings is not None and result.savings_pct is not None:
+                row["savings %"] = result.savings_pct[fig.savings]
+        row["in"] = fig.unit
+        rows.append(row)
+    return rows
 
 
 def run(args) -> int:
@@ -79,31 +74,21 @@ def run(args) -> int:
         prove=args.prove,
     )
     if args.json:
-        print_json(result)
+        print_json(result.to_dict())
         return 0
-    base = result["baseline"]
-    act = result["activity"]
+    act = result.activity
     if act["mode"] == "simulated":
         w = act["workload"]
         source = "uniform random, seed " + str(w["seed"]) if w["kind"] == "uniform" else w["path"]
         how = f"simulated activity ({source}, {act['transitions']} operations, {act['engine']})"
     else:
         how = "vectorless activity (OpenSTA, input activity 0.5)"
-    corner = f", corner {result['corner']}" if result["corner"] else ""
+    corner = f", corner {result.corner}" if result.corner else ""
     print(f"{unit.spec}")
-    print(f"  liberty {result['liberty']}{corner}; period {result['period_ns']:g} ns; {how}")
-    rows = []
-    for key, label, unit_text in ROWS:
-        row = {"figure": label, "unit": _get(result, key)}
-        if base is not None:
-            row["exact"] = _get(base, key)
-            if key in SAVINGS and result["savings_pct"] is not None:
-                row["savings %"] = result["savings_pct"][SAVINGS[key]]
-        row["in"] = unit_text
-        rows.append(row)
-    table(rows)
-    if "equivalence" in result:
-        eq = result["equivalence"]
+    print(f"  liberty {result.liberty}{corner}; period {result.period_ns:g} ns; {how}")
+    table(_rows(result))
+    if result.equivalence is not None:
+        eq = result.equivalence
         print(f"netlist equivalent to RTL: {eq['equivalent']} ({eq['method']})")
-    print(f"netlist: {result['netlist']}")
+    print(f"netlist: {result.netlist}")
     return 0

@@ -8,9 +8,13 @@ Exit status 1 when any vector differs from the model.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ._common import add_json, add_spec, print_json, table, unit_from
+
+if TYPE_CHECKING:  # the runner itself is imported when the command runs
+    from ..testbenches.runner import VerificationResult
 
 #: what ``--sim`` accepts
 SIM_CHOICES = ("icarus", "verilator", "both")
@@ -67,18 +71,18 @@ def register(sub, name):
     return p
 
 
-def _print_human(spec: str, runs: list[dict]) -> None:
+def _print_human(spec: str, runs: list[VerificationResult]) -> None:
     for r in runs:
-        kind = "exhaustive" if r["exhaustive"] else f"sampled (seed {r['seed']}, with corners)"
-        status = "PASS" if r["ok"] else f"FAIL ({r['mismatch_count']} mismatching vectors)"
-        build = f"build {r['build_s']:.2f} s" + (" (reused)" if r.get("build_reused") else "")
+        kind = "exhaustive" if r.exhaustive else f"sampled (seed {r.seed}, with corners)"
+        status = "PASS" if r.ok else f"FAIL ({r.mismatch_count} mismatching vectors)"
+        build = f"build {r.build_s:.2f} s" + (" (reused)" if r.build_reused else "")
         print(
-            f"{spec}  {r['simulator']}: {status}; {r['checked']} vectors checked, {kind}; "
-            f"{build}, run {r['run_s']:.2f} s"
+            f"{spec}  {r.simulator}: {status}; {r.checked} vectors checked, {kind}; "
+            f"{build}, run {r.run_s:.2f} s"
         )
-        if r["mismatches"]:
-            print(f"first mismatches ({len(r['mismatches'])} shown):")
-            table(r["mismatches"])
+        if r.mismatches:
+            print(f"first mismatches ({len(r.mismatches)} shown):")
+            table(r.mismatches)
 
 
 def run(args) -> int:
@@ -89,9 +93,9 @@ def run(args) -> int:
     unit = unit_from(args)
     sims = ["icarus", "verilator"] if args.sim == "both" else [args.sim]
     runs = [verify(unit, sim, vectors=args.vectors, seed=args.seed) for sim in sims]
-    ok = all(r["ok"] for r in runs)
+    ok = all(r.ok for r in runs)
     if args.json:
-        print_json({"spec": unit.spec, "ok": ok, "runs": runs})
+        print_json({"spec": unit.spec, "ok": ok, "runs": [r.to_dict() for r in runs]})
     else:
         _print_human(unit.spec, runs)
     return 0 if ok else 1

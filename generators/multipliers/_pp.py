@@ -4,8 +4,9 @@ A multiplier's partial products are a list of :class:`PPBit` terms, each of weig
 ``a_i & b_j``, its complement ``~(a_i & b_j)``, or the constant 1. The term list is the
 arithmetic definition that array-style families (truncated, perforated, broken-array, tree
 multipliers) modify; :func:`pp_value` evaluates a set of terms on operand values with numpy
-(golden models), :func:`pp_rtl` builds their Amaranth bits, and :func:`ripple_rows` /
-:func:`column_tree` reduce those bits to a sum in hardware.
+(golden models). Their hardware (:func:`._rtl.pp_rtl` for a term's bit, :func:`._rtl.term_rows`
+and :func:`._rtl.ripple_rows` for the array that sums them) is in :mod:`._rtl`; this module
+needs numpy only.
 
 Signed operands use the modified Baugh–Wooley form (Baugh and Wooley, IEEE TC 1973; the form
 of Hatamian and Cash): for an n×m product,
@@ -20,19 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from amaranth.hdl import Const, Module, Signal, Value
 
 __all__ = [
     "PPBit",
     "pp_terms",
     "pp_value",
     "expected_value",
-    "pp_rtl",
-    "full_add",
-    "ripple_rows",
     "wrap",
-    "constant_row",
-    "term_rows",
     "kept_pair_terms",
     "pair_polynomial",
     "terms_polynomial",
@@ -107,68 +102,6 @@ def expected_value(terms, signed: bool) -> float:
     """E[Σ term·2^weight] for independent, uniformly distributed operand bits."""
     p = {"and": 0.25, "nand": 0.75, "one": 1.0}
     return float(sum(p[t.kind] * (1 << t.weight) for t in terms))
-
-
-def pp_rtl(term: PPBit, a: Value, b: Value) -> Value:
-    """The Amaranth bit of one partial-product term."""
-    if term.kind == "one":
-        return Const(1, 1)
-    bit = a[term.i] & b[term.j]
-    return ~bit if term.kind == "nand" else bit
-
-
-def full_add(m: Module, x, y, c, name: str):
-    """A full adder (or half adder when one input is None); returns (sum, carry) signals."""
-    ins = [v for v in (x, y, c) if v is not None]
-    if not ins:
-        return None, None
-    if len(ins) == 1:
-        return ins[0], None
-    s = Signal(name=f"{name}_s")
-    co = Signal(name=f"{name}_c")
-    if len(ins) == 2:
-        m.d.comb += [s.eq(ins[0] ^ ins[1]), co.eq(ins[0] & ins[1])]
-    else:
-        x, y, c = ins
-        m.d.comb += [s.eq(x ^ y ^ c), co.eq((x & y) | (x & c) | (y & c))]
-    return s, co
-
-
-def ripple_rows(m: Module, rows: list[dict[int, Value]], width: int, prefix: str = "r"):
-    """Sum rows of bits (weight → bit) with one ripple-carry adder per row, modulo 2^width.
-
-    This is the classic array multiplier: the running sum and each new row meet in a chain of
-    full adders. Returns a list of ``width`` bits (None where the sum bit is constant zero).
-    """
-    acc: list = [None] * width
-    for r, row in enumerate(rows):
-        carry = None
-        for w in range(width):
-            acc[w], carry = full_add(m, acc[w], row.get(w), carry, f"{prefix}{r}_{w}")
-    return acc
-
-
-def constant_row(value: int, width: int) -> dict[int, Value]:
-    """The set bits of ``value mod 2**width`` as a row of constant bits."""
-    value &= (1 << width) - 1
-    return {w: Const(1, 1) for w in range(width) if (value >> w) & 1}
-
-
-def term_rows(terms, a: Value, b: Value, width: int, extra_constant: int = 0) -> list[dict]:
-    """Group terms into rows by operand-b bit; all constant terms (plus ``extra_constant``)
-    become one final constant row."""
-    rows: dict[int, dict[int, Value]] = {}
-    constant = extra_constant
-    for t in terms:
-        if t.kind == "one":
-            constant += 1 << t.weight
-        else:
-            rows.setdefault(t.j, {})[t.weight] = pp_rtl(t, a, b)
-    ordered = [rows[j] for j in sorted(rows)]
-    const = constant_row(constant, width)
-    if const:
-        ordered.append(const)
-    return ordered
 
 
 def kept_pair_terms(na: int, nb: int, signed: bool, keep) -> list[PPBit]:

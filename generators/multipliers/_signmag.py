@@ -19,7 +19,7 @@ Unsigned units use the core directly: ``p = core(a, b)`` truncated to ``p_width`
 Two helpers share this one definition:
 
 * :func:`signmag_model` — the numpy golden model around a vectorized core model;
-* :func:`signmag_rtl` — the Amaranth hardware around a core-building callback.
+* :func:`._rtl.signmag_rtl` — the Amaranth hardware around a core-building callback.
 
 :class:`SignMagnitudeUnit` ties both to an :class:`~axhdl.unit.AmaranthUnit`: a family
 implements only ``core_model`` and ``core_rtl`` on unsigned magnitudes.
@@ -28,27 +28,26 @@ implements only ``core_model`` and ``core_rtl`` on unsigned magnitudes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from amaranth.hdl import Module, Mux, Signal, Value, unsigned
 
 from axhdl.unit import AmaranthUnit
 
-from ._log import add_rtl
 from ._pp import wrap
+
+if TYPE_CHECKING:
+    from amaranth.hdl import Module, Value
 
 __all__ = [
     "magnitude",
     "signmag_model",
-    "signmag_rtl",
     "fitting_p_width",
     "SignMagnitudeUnit",
 ]
 
 #: ``core(ma, mb) -> q``: unsigned magnitudes (int64 arrays) to the unsigned core product
 CoreModel = Callable[[np.ndarray, np.ndarray], np.ndarray]
-#: ``core(m, ma, mb) -> q``: builds the unsigned core in module ``m`` on unsigned values
-CoreRTL = Callable[[Module, Value, Value], Value]
 
 
 def magnitude(values, is_signed: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -80,52 +79,6 @@ def signmag_model(core: CoreModel, a, b, *, signed: bool, p_width: int) -> np.nd
     return wrap(np.where(na_neg ^ nb_neg, -q, q), p_width, signed)
 
 
-def signmag_rtl(
-    m: Module,
-    a: Value,
-    b: Value,
-    core: CoreRTL,
-    *,
-    a_width: int,
-    b_width: int,
-    signed: bool,
-    p_width: int | None = None,
-    prefix: str = "sm",
-) -> Value:
-    """Build the sign-magnitude wrapper around ``core`` in ``m``; return the result value.
-
-    ``a``/``b`` are the unit's operand ports. For signed units the magnitudes are unsigned
-    signals of the *full* operand widths (``{prefix}_mag_a``, ``{prefix}_mag_b``), so that
-    ``|-2^(n-1)| = 2^(n-1)`` is represented; the core product is negated when the signs
-    differ (``{prefix}_neg``), at ``p_width`` bits (at least one more than the core's), and
-    returned as a signed value; the caller assigns it to ``p``. For unsigned units ``core``
-    gets ``a`` and ``b`` unchanged and its value is returned as it is.
-    """
-    if not signed:
-        return core(m, a, b)
-    mag_a = Signal(unsigned(a_width), name=f"{prefix}_mag_a")
-    mag_b = Signal(unsigned(b_width), name=f"{prefix}_mag_b")
-    neg = Signal(name=f"{prefix}_neg")
-    sign_a, sign_b = a[a_width - 1], b[b_width - 1]
-    # -a is one bit wider than a; its low a_width bits are |a| also for a = -2^(a_width-1)
-    m.d.comb += [
-        mag_a.eq(Mux(sign_a, -a, a)),
-        mag_b.eq(Mux(sign_b, -b, b)),
-        neg.eq(sign_a ^ sign_b),
-    ]
-    q = core(m, mag_a, mag_b)
-    width = max(len(q) + 1, p_width or 0)
-    q_sig = Signal(unsigned(width), name=f"{prefix}_core")
-    m.d.comb += q_sig.eq(q)
-    # conditional two's complement, -q = ~q + 1, as XOR gates and an explicit incrementer
-    # (Amaranth's unary minus on a value with constant-zero top bits emits Verilog whose
-    # operand is narrower than its result, which Verilator's -Wall reports)
-    flipped = Signal(unsigned(width), name=f"{prefix}_flip")
-    m.d.comb += flipped.eq(q_sig ^ neg.replicate(width))
-    result = add_rtl(m, flipped, neg, width, f"{prefix}_result")
-    return result.as_signed()
-
-
 def fitting_p_width(a_width: int, b_width: int, signed: bool, max_core: int) -> int:
     """The result width of a sign-magnitude unit whose core never exceeds ``max_core``:
     ``a_width + b_width``, or more if ``±max_core`` needs it (signed results need one bit
@@ -139,7 +92,7 @@ class SignMagnitudeUnit(AmaranthUnit):
 
     Subclasses implement :meth:`core_model` (numpy, unsigned magnitudes of ``a_width`` and
     ``b_width`` bits) and :meth:`core_rtl` (Amaranth, same meaning); ``signed=true`` is the
-    sign-magnitude wrapper of :func:`signmag_model` / :func:`signmag_rtl` around them.
+    sign-magnitude wrapper of :func:`signmag_model` / :func:`._rtl.signmag_rtl` around them.
     """
 
     def core_model(self, ma: np.ndarray, mb: np.ndarray) -> np.ndarray:
@@ -153,12 +106,16 @@ class SignMagnitudeUnit(AmaranthUnit):
     def model(self, a, b, **controls) -> np.ndarray:
         return signmag_model(self.core_model, a, b, signed=self.signed, p_width=self.p_width)
 
-    def elaborate(self, platform):
+    def rtl(self, io):
+        from amaranth.hdl import Module
+
+        from ._rtl import signmag_rtl
+
         m = Module()
         result = signmag_rtl(
-            m, self.a, self.b, self.core_rtl,
+            m, io.a, io.b, self.core_rtl,
             a_width=self.a_width, b_width=self.b_width, signed=self.signed,
             p_width=self.p_width,
         )
-        m.d.comb += self.p.eq(result)
+        m.d.comb += io.p.eq(result)
         return m

@@ -6,12 +6,15 @@ holds, so it is *planned* from the column heights first: :func:`wallace_plan`,
 adders, half adders, exact and approximate 4:2 compressors) wired by node numbers, ending in a
 ripple-carry adder over the last two rows. The same plan is then
 
-* built in Amaranth by :func:`plan_rtl`, one named signal per cell output
+* built in Amaranth by :func:`._rtl.plan_rtl`, one named signal per cell output
   (``fa_s2_c5_1_s`` is the sum of the second full adder of column 5 in reduction stage 2,
   ``cpa_c9_c`` the carry of column 9 of the final adder), and
 * evaluated on numpy bit arrays by :func:`plan_eval`, with each cell defined by its truth
   table (the approximate compressors' tables are those of Momeni et al.), which is how the
   ``compressor`` family's golden model follows the structure the paper defines.
+
+This module plans and evaluates (numpy only); the leaves of a plan in hardware, partial
+products and radix-4 Booth rows, are built in :mod:`._rtl` too.
 
 References: C. S. Wallace, "A suggestion for a fast multiplier", IEEE Trans. Electronic
 Computers EC-13(1), 1964; L. Dadda, "Some schemes for parallel multipliers", Alta Frequenza
@@ -25,9 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from amaranth.hdl import Const, Module, Signal, Value
 
-from ._pp import PPBit, pp_rtl
+from ._pp import PPBit
 
 __all__ = [
     "Cell",
@@ -39,13 +41,10 @@ __all__ = [
     "dadda_plan",
     "compressor_plan",
     "dadda_targets",
-    "plan_rtl",
     "plan_eval",
     "term_columns",
-    "term_columns_rtl",
     "term_columns_eval",
     "booth_digit_count",
-    "booth_columns_rtl",
 ]
 
 #: cell kinds: inputs → outputs (weights: sum 2^c, every other output 2^(c+1))
@@ -280,64 +279,7 @@ def compressor_plan(heights, width: int, *, approx_cols: int = 0, design: int = 
     return b.final_adder(cols, len(targets))
 
 
-# -- building and evaluating plans --------------------------------------------------------
-
-
-def _xnor(x, y):
-    return ~(x ^ y)
-
-
-def _cell_rtl(m: Module, cell: Cell, ins: list) -> list:
-    """Amaranth signals of one cell's outputs (None where the plan drops an output)."""
-    name = cell.name
-    zero = Const(0, 1)
-    ins = [zero if v is None else v for v in ins]
-    if cell.kind == "ha":
-        x, y = ins
-        values = [x ^ y, x & y]
-    elif cell.kind == "fa":
-        x, y, z = ins
-        values = [x ^ y ^ z, (x & y) | (x & z) | (y & z)]
-    elif cell.kind == "c42":
-        x1, x2, x3, x4, cin = ins
-        s1 = Signal(name=f"{name}_t")
-        m.d.comb += s1.eq(x1 ^ x2 ^ x3)
-        values = [s1 ^ x4 ^ cin, (s1 & x4) | (s1 & cin) | (x4 & cin),
-                  (x1 & x2) | (x1 & x3) | (x2 & x3)]
-    elif cell.kind == "c42d1":
-        # sum' = ~cin · (x1 ⊙ x2 + x3 ⊙ x4), cout' = (x1 + x2)(x3 + x4); carry' = cin
-        x1, x2, x3, x4, cin = ins
-        values = [~cin & (_xnor(x1, x2) | _xnor(x3, x4)), (x1 | x2) & (x3 | x4)]
-    elif cell.kind == "c42d2":
-        # sum = x1 ⊙ x2 + x3 ⊙ x4, carry = (x1 + x2)(x3 + x4)
-        x1, x2, x3, x4 = ins
-        values = [_xnor(x1, x2) | _xnor(x3, x4), (x1 | x2) & (x3 | x4)]
-    else:  # pragma: no cover - plans only hold the kinds above
-        raise AssertionError(cell.kind)
-    outs = []
-    for port, oid, value in zip(CELL_KINDS[cell.kind][1], cell.outs, values):
-        if oid is None:
-            outs.append(None)
-            continue
-        sig = Signal(name=f"{name}_{port}")
-        m.d.comb += sig.eq(value)
-        outs.append(sig)
-    return outs
-
-
-def plan_rtl(m: Module, plan: Plan, leaves: list[list[Value]]) -> list[Value | None]:
-    """Build ``plan`` on the given leaf bits (per column, in plan order); return the result
-    bits, LSB first (None = constant 0)."""
-    node: dict[int, Value] = {}
-    for ids, bits in zip(plan.leaves, leaves):
-        assert len(ids) == len(bits)
-        node.update(zip(ids, bits))
-    for cell in plan.cells:
-        ins = [None if i is None else node[i] for i in cell.ins]
-        for oid, sig in zip(cell.outs, _cell_rtl(m, cell, ins)):
-            if oid is not None:
-                node[oid] = sig
-    return [None if r is None else node[r] for r in plan.result]
+# -- evaluating plans ---------------------------------------------------------------------
 
 
 def _table_lookup(table, ins: list[np.ndarray]) -> list[np.ndarray]:
@@ -405,22 +347,6 @@ def term_columns(terms, width: int) -> list[list[PPBit]]:
     return cols
 
 
-def term_columns_rtl(m: Module, cols: list[list[PPBit]], a: Value, b: Value) -> list[list]:
-    """Leaf bits of :func:`term_columns`: one named signal ``pp<i>_<j>`` per product bit."""
-    out = []
-    for col in cols:
-        bits = []
-        for t in col:
-            if t.kind == "one":
-                bits.append(Const(1, 1))
-                continue
-            sig = Signal(name=f"pp{t.i}_{t.j}")
-            m.d.comb += sig.eq(pp_rtl(t, a, b))
-            bits.append(sig)
-        out.append(bits)
-    return out
-
-
 def term_columns_eval(cols: list[list[PPBit]], a, b, na: int, nb: int) -> list[list]:
     """numpy 0/1 arrays of :func:`term_columns` for operand values ``a``, ``b``."""
     a = np.asarray(a, dtype=np.int64) & ((1 << na) - 1)
@@ -443,60 +369,3 @@ def booth_digit_count(nb: int, signed: bool) -> int:
     """Radix-4 Booth digits of a ``nb``-bit multiplier; unsigned operands are recoded as the
     ``nb + 1``-bit two's-complement number with a zero sign bit."""
     return (nb + (0 if signed else 1) + 1) // 2
-
-
-def booth_columns_rtl(m: Module, a: Value, b: Value, na: int, nb: int, signed: bool,
-                      width: int) -> list[list]:
-    """Partial-product bits of radix-4 Booth multiplication, per column (mod 2^width).
-
-    Digit k of ``b`` is d_k = −2·y(2k+1) + y(2k) + y(2k−1) ∈ {−2, …, 2} (y(−1) = 0; bits above
-    the operand are its sign, or 0 when unsigned). Row k is the ``w``-bit two's-complement
-    pattern R = (|d_k|·a) XOR neg_k, so that d_k·a = value(R) + neg_k, with w = na + 1
-    (signed a) or na + 2 (unsigned a, whose double needs one more bit). The sign bit of each
-    row is complemented and −2^(w−1) per row folded into one constant, so that no sign
-    extension is needed: Σ_k 4^k·(low bits + ~sign·2^(w−1) + neg_k) − Σ_k 4^k·2^(w−1).
-    """
-    w = na + 1 if signed else na + 2
-
-    def abit(i: int):
-        if i < 0:
-            return Const(0, 1)
-        if i >= na:
-            return a[na - 1] if signed else Const(0, 1)
-        return a[i]
-
-    def bbit(j: int):
-        if j < 0:
-            return Const(0, 1)
-        if j >= nb:
-            return b[nb - 1] if signed else Const(0, 1)
-        return b[j]
-
-    cols: list[list] = [[] for _ in range(width)]
-    constant = 0
-    for k in range(booth_digit_count(nb, signed)):
-        hi, mid, lo = bbit(2 * k + 1), bbit(2 * k), bbit(2 * k - 1)
-        one = Signal(name=f"bth{k}_one")
-        two = Signal(name=f"bth{k}_two")
-        neg = Signal(name=f"bth{k}_neg")
-        m.d.comb += [
-            one.eq(mid ^ lo),
-            two.eq((hi & ~mid & ~lo) | (~hi & mid & lo)),
-            neg.eq(hi & ~(mid & lo)),
-        ]
-        base = 2 * k
-        for i in range(w):
-            if base + i >= width:
-                break
-            bit = Signal(name=f"bpp{k}_{i}")
-            sel = (one & abit(i)) | (two & abit(i - 1))
-            m.d.comb += bit.eq(~(sel ^ neg) if i == w - 1 else sel ^ neg)
-            cols[base + i].append(bit)
-        if base < width:
-            cols[base].append(neg)
-        constant -= 1 << (base + w - 1)
-    constant %= 1 << width
-    for c in range(width):
-        if (constant >> c) & 1:
-            cols[c].append(Const(1, 1))
-    return cols

@@ -16,14 +16,17 @@ With the full set of odd alphabets {1, 3, …, 2^quartet - 1} every quartet is e
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, unsigned
 
 from axhdl.params import Param
 from axhdl.registry import register
 
-from ._log import add_rtl
 from ._signmag import SignMagnitudeUnit
+
+if TYPE_CHECKING:
+    from amaranth.hdl import Module, Signal, Value
 
 __all__ = ["AlphabetSet", "representable", "round_quartet"]
 
@@ -44,12 +47,6 @@ def round_quartet(alphabets, width: int) -> list[int]:
     reps = representable(alphabets, width)
     # the last candidate at the smallest distance is the larger one of a tie
     return [min(reversed(reps), key=lambda r: abs(r - v)) for v in range(1 << width)]
-
-
-def _matches(x: Value, v: int, width: int) -> Value:
-    """``x == v`` as an AND of literals (Amaranth's ``==`` with a constant emits a
-    narrowed constant that Verilator's -Wall reports)."""
-    return Cat(*[x[i] if (v >> i) & 1 else ~x[i] for i in range(width)]).all()
 
 
 def _odd_split(value: int) -> tuple[int, int]:
@@ -129,6 +126,10 @@ class AlphabetSet(SignMagnitudeUnit):
 
     def _bank(self, m: Module, ma: Value) -> dict[int, Signal]:
         """The pre-computer bank: ``α·a`` for every alphabet, by shift-and-add."""
+        from amaranth.hdl import Cat, Const, Signal, unsigned
+
+        from ._rtl import add_rtl
+
         bank: dict[int, Signal] = {}
         na = self.a_width
         for alpha in self.alphabets:
@@ -145,6 +146,10 @@ class AlphabetSet(SignMagnitudeUnit):
         return bank
 
     def core_rtl(self, m, ma, mb):
+        from amaranth.hdl import Cat, Const, Mux, Signal, unsigned
+
+        from ._rtl import add_rtl, matches_rtl
+
         width = self.p_width
         bank = self._bank(m, ma)
         total: Value | None = None
@@ -161,7 +166,7 @@ class AlphabetSet(SignMagnitudeUnit):
             for r, vs in sorted(choices.items()):
                 alpha, shift = _odd_split(r)
                 hit = Signal(name=f"asm_q{idx}_is{r}")
-                m.d.comb += hit.eq(Cat(*[_matches(digit, v, w) for v in vs]).any())
+                m.d.comb += hit.eq(Cat(*[matches_rtl(digit, v, w) for v in vs]).any())
                 shifted = Cat(Const(0, lo + shift), bank[alpha])[:width]
                 value = Mux(hit, shifted, value)
             m.d.comb += term.eq(value)

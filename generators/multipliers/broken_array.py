@@ -11,14 +11,12 @@ so the mean error is ``−¼·Σ_{removed} 2^(i+j)`` (:func:`mean_error_closed_f
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module
 
 from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._pp import kept_pair_terms, pair_polynomial, ripple_rows, term_rows, wrap
-from .exact import bits_to_value
+from ._pp import kept_pair_terms, pair_polynomial, wrap
 
 __all__ = ["BrokenArray", "mean_error_closed_form"]
 
@@ -83,10 +81,14 @@ class BrokenArray(AmaranthUnit):
                 total += sign * (((a >> i) & (b >> j) & 1) << (i + j))
         return wrap(total, self.p_width, self.signed)
 
-    def elaborate(self, platform):
+    def rtl(self, io):
+        from amaranth.hdl import Module
+
+        from ._rtl import bits_to_value, ripple_rows, term_rows
+
         m = Module()
         terms = kept_pair_terms(self.a_width, self.b_width, self.signed, self.kept)
-        bits = ripple_rows(m, term_rows(terms, self.a, self.b, self.p_width), self.p_width,
+        bits = ripple_rows(m, term_rows(terms, io.a, io.b, self.p_width), self.p_width,
                            prefix="row")
-        m.d.comb += self.p.eq(bits_to_value(bits))
+        m.d.comb += io.p.eq(bits_to_value(bits))
         return m

@@ -14,24 +14,19 @@ and 2). The golden model evaluates the same tree with the compressors' truth tab
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from amaranth.hdl import Module, Value
 
 from axhdl.params import Param
 from axhdl.registry import register
 
 from ._pp import pp_terms
 from ._signmag import SignMagnitudeUnit
-from ._trees import (
-    Plan,
-    compressor_plan,
-    plan_eval,
-    plan_rtl,
-    term_columns,
-    term_columns_eval,
-    term_columns_rtl,
-)
-from .exact import bits_to_value
+from ._trees import Plan, compressor_plan, plan_eval, term_columns, term_columns_eval
+
+if TYPE_CHECKING:
+    from amaranth.hdl import Module, Value
 
 __all__ = ["Compressor"]
 
@@ -92,5 +87,7 @@ class Compressor(SignMagnitudeUnit):
         return plan_eval(self.plan(), leaves)
 
     def core_rtl(self, m: Module, ma: Value, mb: Value) -> Value:
+        from ._rtl import bits_to_value, plan_rtl, term_columns_rtl
+
         leaves = term_columns_rtl(m, self._columns(), ma, mb)
         return bits_to_value(plan_rtl(m, self.plan(), leaves))

@@ -16,12 +16,10 @@ exact.
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Mux, Signal, unsigned
 
 from axhdl.params import Param
 from axhdl.registry import register
 
-from ._log import add_rtl, leading_one_rtl, shift_left_rtl
 from ._signmag import SignMagnitudeUnit
 
 __all__ = ["CSD", "csd_digits", "truncate_digits"]
@@ -96,6 +94,10 @@ class CSD(SignMagnitudeUnit):
         return np.asarray(ma, dtype=np.int64) * self.approximate_b(mb)
 
     def core_rtl(self, m, ma, mb):
+        from amaranth.hdl import Cat, Const, Mux, Signal, unsigned
+
+        from ._rtl import add_rtl, leading_one_rtl, shift_left_rtl
+
         nb, width = self.b_width, self.p_width
         # CSD digits: with h = x >> 1 and t = x + h, the non-zero digits are where h and t
         # differ; positive where t has the 1, negative where h has it

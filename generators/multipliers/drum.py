@@ -23,7 +23,7 @@ import numpy as np
 from axhdl.params import Param
 from axhdl.registry import register
 
-from ._log import leading_segment, segment_product_rtl, segment_rtl
+from ._log import leading_segment
 from ._signmag import SignMagnitudeUnit, fitting_p_width
 
 __all__ = ["DRUM", "drum_operand"]
@@ -77,6 +77,8 @@ class DRUM(SignMagnitudeUnit):
         return drum_operand(ma, self.a_width, self.k) * drum_operand(mb, self.b_width, self.k)
 
     def core_rtl(self, m, ma, mb):
+        from ._rtl import segment_product_rtl, segment_rtl
+
         seg_a, sh_a = segment_rtl(m, ma, self.a_width, self.k, "drum_a", force_lsb=True)
         seg_b, sh_b = segment_rtl(m, mb, self.b_width, self.k, "drum_b", force_lsb=True)
         return segment_product_rtl(m, seg_a, sh_a, seg_b, sh_b, self.p_width, "drum")

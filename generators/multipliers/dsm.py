@@ -20,7 +20,7 @@ import numpy as np
 from axhdl.params import Param
 from axhdl.registry import register
 
-from ._log import leading_segment, segment_product_rtl, segment_rtl
+from ._log import leading_segment
 from ._signmag import SignMagnitudeUnit
 
 __all__ = ["DSM", "dsm_operand"]
@@ -64,6 +64,8 @@ class DSM(SignMagnitudeUnit):
         return dsm_operand(ma, self.a_width, self.m) * dsm_operand(mb, self.b_width, self.m)
 
     def core_rtl(self, m, ma, mb):
+        from ._rtl import segment_product_rtl, segment_rtl
+
         seg_a, sh_a = segment_rtl(m, ma, self.a_width, self.m, "dsm_a")
         seg_b, sh_b = segment_rtl(m, mb, self.b_width, self.m, "dsm_b")
         return segment_product_rtl(m, seg_a, sh_a, seg_b, sh_b, self.p_width, "dsm")

@@ -9,29 +9,14 @@ form; see :mod:`._pp` and :mod:`._trees`.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module
-
 from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._pp import pair_polynomial, pp_terms, ripple_rows, term_rows
-from ._trees import (
-    booth_columns_rtl,
-    dadda_plan,
-    plan_rtl,
-    term_columns,
-    term_columns_rtl,
-    wallace_plan,
-)
+from ._pp import pair_polynomial, pp_terms
+from ._trees import dadda_plan, term_columns, wallace_plan
 
-__all__ = ["Exact", "bits_to_value"]
-
-
-def bits_to_value(bits: list):
-    """Concatenate a list of bits (None = constant 0), LSB first."""
-    return Cat(*[Const(0, 1) if b is None else b for b in bits])
-
+__all__ = ["Exact"]
 
 @register
 class Exact(AmaranthUnit):
@@ -76,26 +61,37 @@ class Exact(AmaranthUnit):
     def model(self, a, b, **controls):
         return self.exact(a, b)
 
-    def elaborate(self, platform):
+    def rtl(self, io):
+        from amaranth.hdl import Module
+
+        from ._rtl import (
+            bits_to_value,
+            booth_columns_rtl,
+            plan_rtl,
+            ripple_rows,
+            term_columns_rtl,
+            term_rows,
+        )
+
         m = Module()
         if self.arch == "operator":
-            m.d.comb += self.p.eq(self.a * self.b)
+            m.d.comb += io.p.eq(io.a * io.b)
             return m
         width = self.p_width
         if self.arch == "booth":
-            leaves = booth_columns_rtl(m, self.a, self.b, self.a_width, self.b_width,
+            leaves = booth_columns_rtl(m, io.a, io.b, self.a_width, self.b_width,
                                        self.signed, width)
             bits = plan_rtl(m, dadda_plan([len(c) for c in leaves], width), leaves)
-            m.d.comb += self.p.eq(bits_to_value(bits))
+            m.d.comb += io.p.eq(bits_to_value(bits))
             return m
         terms = pp_terms(self.a_width, self.b_width, self.signed)
         if self.arch == "array":
-            rows = term_rows(terms, self.a, self.b, width)
+            rows = term_rows(terms, io.a, io.b, width)
             bits = ripple_rows(m, rows, width, prefix="row")
         else:
             cols = term_columns(terms, width)
             plan = (wallace_plan if self.arch == "wallace" else dadda_plan)(
                 [len(c) for c in cols], width)
-            bits = plan_rtl(m, plan, term_columns_rtl(m, cols, self.a, self.b))
-        m.d.comb += self.p.eq(bits_to_value(bits))
+            bits = plan_rtl(m, plan, term_columns_rtl(m, cols, io.a, io.b))
+        m.d.comb += io.p.eq(bits_to_value(bits))
         return m

@@ -17,15 +17,17 @@ every block approximate, which is the paper's design.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from amaranth.hdl import Module, Signal
 
 from axhdl.params import Param
 from axhdl.registry import register
 
-from ._log import bits_value
-from ._pp import ripple_rows
 from ._signmag import SignMagnitudeUnit
+
+if TYPE_CHECKING:
+    from amaranth.hdl import Module
 
 __all__ = ["Kulkarni", "block_order", "block_product"]
 
@@ -91,6 +93,8 @@ class Kulkarni(SignMagnitudeUnit):
         return total
 
     def core_rtl(self, m: Module, ma, mb):
+        from ._rtl import bits_to_value, ripple_rows
+
         na, nb, width = self.a_width, self.b_width, self.p_width
         approx = set(self.approximate_blocks())
         rows = []
@@ -104,11 +108,13 @@ class Kulkarni(SignMagnitudeUnit):
             w = 2 * (i + j)
             rows.append(self._block(m, a0, a1, b0, b1, w, (i, j) in approx, f"blk{i}_{j}"))
         bits = ripple_rows(m, rows, width, prefix="kul_row")
-        return bits_value(bits)
+        return bits_to_value(bits)
 
     @staticmethod
     def _block(m, a0, a1, b0, b1, w: int, approximate: bool, name: str) -> dict:
         """The bits (weight → bit) of one 2×2 block; missing digit bits are constant 0."""
+        from amaranth.hdl import Signal
+
         def a(x, y):
             return None if x is None or y is None else x & y
 

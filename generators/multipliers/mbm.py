@@ -29,7 +29,7 @@ from axhdl.params import Param
 from axhdl.registry import register
 
 from ._signmag import SignMagnitudeUnit
-from .mitchell import fraction_bits, log_product, log_product_rtl
+from .mitchell import fraction_bits, log_product
 
 __all__ = ["MBM", "correction_term"]
 
@@ -106,5 +106,7 @@ class MBM(SignMagnitudeUnit):
         return log_product(ma, mb, self.a_width, self.b_width, **self._log_options)
 
     def core_rtl(self, m, ma, mb):
+        from ._rtl import log_product_rtl
+
         return log_product_rtl(m, ma, mb, self.a_width, self.b_width, prefix="mbm",
                                **self._log_options)

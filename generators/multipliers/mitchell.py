@@ -10,25 +10,24 @@ The product is the approximate antilogarithm of the sum of the two logarithms:
 and 0 when either operand is 0 (zero detection). Mitch-w (Kim et al., IEEE TC 2019) keeps
 only the ``w`` most significant fraction bits of each operand before the addition.
 
-The functions :func:`log_product` (numpy) and :func:`log_product_rtl` (Amaranth) implement
-this datapath once, for this family and for the minimally biased multiplier (:mod:`.mbm`),
-whose options they also carry: a constant added to the fraction sum, a forced lowest kept
-fraction bit and the bypass of that constant where it would overflow the mantissa. Their
-defaults are Mitchell's datapath.
+The functions :func:`log_product` (numpy) and :func:`._rtl.log_product_rtl` (Amaranth)
+implement this datapath once, for this family and for the minimally biased multiplier
+(:mod:`.mbm`), whose options they also carry: a constant added to the fraction sum, a forced
+lowest kept fraction bit and the bypass of that constant where it would overflow the
+mantissa. Their defaults are Mitchell's datapath.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, unsigned
 
 from axhdl.params import Param
 from axhdl.registry import register
 
-from ._log import add_rtl, leading_one_rtl, log_split, shift_left_rtl
+from ._log import log_split
 from ._signmag import SignMagnitudeUnit
 
-__all__ = ["Mitchell", "log_product", "log_product_rtl", "fraction_bits"]
+__all__ = ["Mitchell", "log_product", "fraction_bits"]
 
 
 def fraction_bits(na: int, nb: int) -> int:
@@ -88,66 +87,6 @@ def log_product(
     return np.where((a == 0) | (b == 0), 0, value)
 
 
-def log_product_rtl(
-    m: Module,
-    a: Value,
-    b: Value,
-    na: int,
-    nb: int,
-    *,
-    keep: int | None = None,
-    correction: int = 0,
-    force_lsb: bool = False,
-    bypass_overflow: bool = False,
-    prefix: str = "log",
-) -> Value:
-    """The hardware of :func:`log_product`: leading-one detectors, normalizing shifters,
-    fraction adder, correction adder and bypass multiplexer (when asked for), antilogarithm
-    shifter and zero detection."""
-    big_f = fraction_bits(na, nb)
-    if big_f == 0:  # 1-bit operands: no fraction, the product is a AND b
-        return a[0] & b[0]
-    kept = big_f if keep is None else min(keep, big_f)
-    drop = big_f - kept
-    k_bits = (max(na, nb) - 1).bit_length()
-    ka, nz_a = leading_one_rtl(m, a, na, f"{prefix}_a", k_bits)
-    kb, nz_b = leading_one_rtl(m, b, nb, f"{prefix}_b", k_bits)
-
-    def fraction(x: Value, k: Signal, name: str) -> Signal:
-        norm = Signal(unsigned(len(x) + big_f), name=f"{name}_norm")
-        m.d.comb += norm.eq((x << big_f) >> k)  # leading one at bit F
-        frac = Signal(unsigned(big_f), name=f"{name}_frac")
-        if kept and force_lsb:
-            m.d.comb += frac.eq(Cat(Const(0, drop), Const(1, 1), norm[drop + 1 : big_f]))
-        elif kept:
-            m.d.comb += frac.eq(Cat(Const(0, drop), norm[drop:big_f]))
-        return frac
-
-    frac_a = fraction(a, ka, f"{prefix}_a")
-    frac_b = fraction(b, kb, f"{prefix}_b")
-    total = add_rtl(m, frac_a, frac_b, big_f + 1, f"{prefix}_fsum")
-    carry = total[big_f]
-    one_f = Cat(total[:big_f], Const(1, 1))  # 1.f
-    if correction:
-        corr = Signal(unsigned(big_f), name=f"{prefix}_corr")
-        m.d.comb += corr.eq(Mux(carry, (correction >> 1) << drop, correction << drop))
-        mantissa = add_rtl(m, one_f, corr, big_f + 2, f"{prefix}_mant")
-        if bypass_overflow:  # carry case, 1.f + C/2 >= 2: keep the uncorrected 1.f
-            bypass = Signal(name=f"{prefix}_bypass")
-            m.d.comb += bypass.eq(carry & mantissa[big_f + 1])
-            corrected = mantissa
-            mantissa = Signal(unsigned(big_f + 2), name=f"{prefix}_mant_out")
-            m.d.comb += mantissa.eq(Mux(bypass, Cat(one_f, Const(0, 1)), corrected))
-    else:
-        mantissa = Signal(unsigned(big_f + 2), name=f"{prefix}_mant")
-        m.d.comb += mantissa.eq(one_f)
-    k_sum = add_rtl(m, ka, kb, k_bits + 1, f"{prefix}_ksum")
-    k = add_rtl(m, k_sum, carry, k_bits + 2, f"{prefix}_k")
-    # 2^k (1.f): the mantissa shifted left by k, its F fraction bits then dropped
-    shifted = shift_left_rtl(m, mantissa, k, na + nb + 1 + big_f, f"{prefix}_antilog")
-    return Mux(nz_a & nz_b, shifted[big_f:], 0)
-
-
 @register
 class Mitchell(SignMagnitudeUnit):
     """Mitchell's logarithmic multiplier with zero detection; ``w`` truncates the fractions."""
@@ -192,4 +131,6 @@ class Mitchell(SignMagnitudeUnit):
         return log_product(ma, mb, self.a_width, self.b_width, keep=self.w)
 
     def core_rtl(self, m, ma, mb):
+        from ._rtl import log_product_rtl
+
         return log_product_rtl(m, ma, mb, self.a_width, self.b_width, keep=self.w)

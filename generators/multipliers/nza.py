@@ -13,15 +13,18 @@ In hardware the near-zero flags gate both operands of an exact array multiplier 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from amaranth.hdl import Module, Mux, Signal
 
 from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._log import bits_value
-from ._pp import pp_terms, ripple_rows, term_rows
+from ._pp import pp_terms
+
+if TYPE_CHECKING:
+    from amaranth.hdl import Module, Signal
 
 __all__ = ["NearZero", "near_zero"]
 
@@ -75,6 +78,8 @@ class NearZero(AmaranthUnit):
         return np.where(zero, 0, a * b)
 
     def _near_zero_rtl(self, m: Module, x, width: int, name: str) -> Signal:
+        from amaranth.hdl import Mux, Signal
+
         flag = Signal(name=f"{name}_near_zero")
         t = self.threshold
         if self.signed:
@@ -86,17 +91,21 @@ class NearZero(AmaranthUnit):
             m.d.comb += flag.eq(~x[max(width - t, 0):].any())
         return flag
 
-    def elaborate(self, platform):
+    def rtl(self, io):
+        from amaranth.hdl import Module, Mux, Signal
+
+        from ._rtl import bits_to_value, ripple_rows, term_rows
+
         m = Module()
         na, nb = self.a_width, self.b_width
         skip = Signal(name="nza_skip")
-        m.d.comb += skip.eq(self._near_zero_rtl(m, self.a, na, "nza_a")
-                            | self._near_zero_rtl(m, self.b, nb, "nza_b"))
-        a_g = Signal(self._shape(na), name="nza_a_gated")
-        b_g = Signal(self._shape(nb), name="nza_b_gated")
-        m.d.comb += [a_g.eq(Mux(skip, 0, self.a)), b_g.eq(Mux(skip, 0, self.b))]
+        m.d.comb += skip.eq(self._near_zero_rtl(m, io.a, na, "nza_a")
+                            | self._near_zero_rtl(m, io.b, nb, "nza_b"))
+        a_g = Signal(io.a.shape(), name="nza_a_gated")
+        b_g = Signal(io.b.shape(), name="nza_b_gated")
+        m.d.comb += [a_g.eq(Mux(skip, 0, io.a)), b_g.eq(Mux(skip, 0, io.b))]
         terms = pp_terms(na, nb, self.signed)
         rows = term_rows(terms, a_g, b_g, self.p_width)
         bits = ripple_rows(m, rows, self.p_width, prefix="nza_row")
-        m.d.comb += self.p.eq(bits_value(bits))
+        m.d.comb += io.p.eq(bits_to_value(bits))
         return m

@@ -14,14 +14,12 @@ operands its mean is ``−E[a]E[b_L] − E[a_L]E[b] + E[a_L]E[b_L]``
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module
 
 from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit, from_code, to_code
 
-from ._pp import kept_pair_terms, pair_polynomial, ripple_rows, term_rows, wrap
-from .exact import bits_to_value
+from ._pp import kept_pair_terms, pair_polynomial, wrap
 
 __all__ = ["OperandTruncation", "mean_error_closed_form"]
 
@@ -76,11 +74,15 @@ class OperandTruncation(AmaranthUnit):
         tb = from_code(to_code(b, nb) & ~((1 << self.zb) - 1), nb, signed)
         return wrap(np.asarray(ta * tb, dtype=np.int64), self.p_width, signed)
 
-    def elaborate(self, platform):
+    def rtl(self, io):
+        from amaranth.hdl import Module
+
+        from ._rtl import bits_to_value, ripple_rows, term_rows
+
         m = Module()
         terms = kept_pair_terms(self.a_width, self.b_width, self.signed,
                                 lambda i, j: i >= self.za and j >= self.zb)
-        bits = ripple_rows(m, term_rows(terms, self.a, self.b, self.p_width), self.p_width,
+        bits = ripple_rows(m, term_rows(terms, io.a, io.b, self.p_width), self.p_width,
                            prefix="row")
-        m.d.comb += self.p.eq(bits_to_value(bits))
+        m.d.comb += io.p.eq(bits_to_value(bits))
         return m

@@ -13,14 +13,12 @@ error moments follow from the independence of ``a`` and the perforated bits of `
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Module
 
 from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._pp import kept_pair_terms, pair_polynomial, ripple_rows, term_rows, wrap
-from .exact import bits_to_value
+from ._pp import kept_pair_terms, pair_polynomial, wrap
 
 __all__ = ["Perforated", "perforated_product", "error_moments", "uniform_moments"]
 
@@ -124,12 +122,16 @@ class Perforated(AmaranthUnit):
                                    lambda j: j not in rows)
         return wrap(total, self.p_width, self.signed)
 
-    def elaborate(self, platform):
+    def rtl(self, io):
+        from amaranth.hdl import Module
+
+        from ._rtl import bits_to_value, ripple_rows, term_rows
+
         m = Module()
         rows = self.perforated_rows
         terms = kept_pair_terms(self.a_width, self.b_width, self.signed,
                                 lambda i, j: j not in rows)
-        bits = ripple_rows(m, term_rows(terms, self.a, self.b, self.p_width), self.p_width,
+        bits = ripple_rows(m, term_rows(terms, io.a, io.b, self.p_width), self.p_width,
                            prefix="row")
-        m.d.comb += self.p.eq(bits_to_value(bits))
+        m.d.comb += io.p.eq(bits_to_value(bits))
         return m

@@ -14,11 +14,10 @@ bit below the leading one is set, so ``e = t + b[t-1]``.
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Mux, Signal, unsigned
 
 from axhdl.registry import register
 
-from ._log import add_rtl, bit_length, leading_one_rtl, shift_left_rtl
+from ._log import bit_length
 from ._signmag import SignMagnitudeUnit
 
 __all__ = ["PowerOfTwo", "nearest_power_of_two"]
@@ -61,6 +60,10 @@ class PowerOfTwo(SignMagnitudeUnit):
         return np.asarray(ma, dtype=np.int64) * nearest_power_of_two(mb, self.b_width)
 
     def core_rtl(self, m, ma, mb):
+        from amaranth.hdl import Mux, Signal, unsigned
+
+        from ._rtl import add_rtl, leading_one_rtl, shift_left_rtl
+
         nb = self.b_width
         pos, nz = leading_one_rtl(m, mb, nb, "pot_b")
         # the bit below the leading one: (b << 1) >> t, bit 0 (0 when t = 0)

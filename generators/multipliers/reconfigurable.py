@@ -14,25 +14,18 @@ decoded mode.
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Cat, Module, Signal, Value
 
 from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._pp import pp_terms, ripple_rows, term_rows, wrap
-from .exact import bits_to_value
+from ._pp import pp_terms, wrap
 from .perforated import perforated_product
 
 __all__ = ["Reconfigurable", "MAX_MODES"]
 
 #: the most modes one unit may list (a 4-bit mode input)
 MAX_MODES = 16
-
-
-def _decode(mode: Value, code: int, width: int) -> Value:
-    """1 when ``mode == code``, as an AND of the mode bits (true or complemented)."""
-    return Cat(*(mode[i] if (code >> i) & 1 else ~mode[i] for i in range(width))).all()
 
 
 @register
@@ -104,7 +97,11 @@ class Reconfigurable(AmaranthUnit):
                                    lambda j: j >= levels)
         return wrap(total, self.p_width, self.signed)
 
-    def elaborate(self, platform):
+    def rtl(self, io):
+        from amaranth.hdl import Cat, Module, Signal
+
+        from ._rtl import bits_to_value, matches_rtl, ripple_rows, term_rows
+
         m = Module()
         nb = self.b_width
         # row j is generated unless the selected mode perforates it
@@ -112,16 +109,16 @@ class Reconfigurable(AmaranthUnit):
         for j in range(nb):
             codes = [c for c in range(1 << self.mode_width) if self.level(c) > j]
             if not codes:
-                gated.append(self.b[j])
+                gated.append(io.b[j])
                 continue
             row_on = Signal(name=f"row{j}_on")
-            hit = Cat(*(_decode(self.mode, c, self.mode_width) for c in codes))
+            hit = Cat(*(matches_rtl(io.mode, c, self.mode_width) for c in codes))
             m.d.comb += row_on.eq(~hit.any())
-            gated.append(self.b[j] & row_on)
+            gated.append(io.b[j] & row_on)
         b_kept = Signal(nb, name="b_kept")
         m.d.comb += b_kept.eq(Cat(*gated))
         terms = pp_terms(self.a_width, nb, self.signed)
-        bits = ripple_rows(m, term_rows(terms, self.a, b_kept, self.p_width), self.p_width,
+        bits = ripple_rows(m, term_rows(terms, io.a, b_kept, self.p_width), self.p_width,
                            prefix="row")
-        m.d.comb += self.p.eq(bits_to_value(bits))
+        m.d.comb += io.p.eq(bits_to_value(bits))
         return m

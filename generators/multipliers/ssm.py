@@ -17,12 +17,10 @@ DSM's / DRUM's leading-one detectors and barrel shifters.
 from __future__ import annotations
 
 import numpy as np
-from amaranth.hdl import Const, Mux, Signal, unsigned
 
 from axhdl.params import Param
 from axhdl.registry import register
 
-from ._log import segment_product_rtl
 from ._signmag import SignMagnitudeUnit
 
 __all__ = ["SSM", "ssm_operand"]
@@ -79,6 +77,8 @@ class SSM(SignMagnitudeUnit):
         return ssm_operand(ma, self.a_width, self.m) * ssm_operand(mb, self.b_width, self.m)
 
     def _segment(self, mod, x, width: int, name: str):
+        from amaranth.hdl import Const, Mux, Signal, unsigned
+
         m = self.m
         if width <= m:
             return x, Const(0, 1)
@@ -93,6 +93,8 @@ class SSM(SignMagnitudeUnit):
         return seg, shift
 
     def core_rtl(self, m, ma, mb):
+        from ._rtl import segment_product_rtl
+
         seg_a, sh_a = self._segment(m, ma, self.a_width, "ssm_a")
         seg_b, sh_b = self._segment(m, mb, self.b_width, "ssm_b")
         return segment_product_rtl(m, seg_a, sh_a, seg_b, sh_b, self.p_width, "ssm")

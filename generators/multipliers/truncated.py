@@ -5,22 +5,11 @@ from __future__ import annotations
 
 import math
 
-from amaranth.hdl import Module
-
 from axhdl.params import Param
 from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
-from ._pp import (
-    expected_value,
-    pp_terms,
-    pp_value,
-    ripple_rows,
-    term_rows,
-    terms_polynomial,
-    wrap,
-)
-from .exact import bits_to_value
+from ._pp import expected_value, pp_terms, pp_value, terms_polynomial, wrap
 
 __all__ = ["Truncated", "truncation_constant"]
 
@@ -77,12 +66,16 @@ class Truncated(AmaranthUnit):
         total = pp_value(self.kept_terms(), a, b, self.a_width, self.b_width)
         return wrap(total + self.correction_constant, self.p_width, self.signed)
 
-    def elaborate(self, platform):
+    def rtl(self, io):
+        from amaranth.hdl import Module
+
+        from ._rtl import bits_to_value, ripple_rows, term_rows
+
         m = Module()
-        rows = term_rows(self.kept_terms(), self.a, self.b, self.p_width,
+        rows = term_rows(self.kept_terms(), io.a, io.b, self.p_width,
                          extra_constant=self.correction_constant)
         bits = ripple_rows(m, rows, self.p_width, prefix="row")
-        m.d.comb += self.p.eq(bits_to_value(bits))
+        m.d.comb += io.p.eq(bits_to_value(bits))
         return m
 
 
