@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from axhdl import imported as imported_mod
-from axhdl import make_unit
+from axhdl import make_unit, registry
 from axhdl.cli import main
-from axhdl.errors import InputError, SpecError
+from axhdl.errors import InputError, SpecError, ToolMissingError
 from axhdl.imported import VerilogUnit, import_verilog, inspect_verilog
 from axhdl.metrics import characterize, exhaustive_metrics, operand_grid
-from axhdl.unit import ArithmeticUnit
+from axhdl.params import UNIT, Param
+from axhdl.unit import AmaranthUnit, ArithmeticUnit
 
 pytestmark = pytest.mark.skipif(shutil.which("c++") is None, reason="no C++ compiler")
 
@@ -337,3 +338,58 @@ class TestHarnessSource:
         assert "dut->A = static_cast<std::remove_reference<decltype(dut->A)>::type>(a);" in text
         assert "return static_cast<uint64_t>(dut->O) & 0xffULL;" in text
         assert "const uint64_t na = 1ULL << 4, nb = 1ULL << 3;" in text
+
+
+class Holder(AmaranthUnit):
+    """A composite written in Amaranth around the multiplier it holds (any unit)."""
+
+    family = "test_holder"
+    description = "test composite: its multiplier's product, registered nowhere else"
+    params = (Param("mul", UNIT, "exact", "the multiplier", unit_kind="multiplier",
+                    unit_params={"a_width": "a_width", "b_width": "b_width",
+                                 "signed": "signed"}),)
+
+    def model(self, a, b, **controls):
+        return self.parameters["mul"].model(a, b)
+
+    def rtl(self, io):
+        from amaranth.hdl import Module
+
+        m = Module()
+        m.submodules.inner = inner = self.parameters["mul"].component()
+        m.d.comb += [inner.a.eq(io.a), inner.b.eq(io.b), io.p.eq(inner.p)]
+        return m
+
+
+class TestImportedInsideAComposite:
+    @pytest.fixture
+    def holder(self, files, monkeypatch):
+        registry.families()
+        monkeypatch.setattr(registry, "_FAMILIES", dict(registry._FAMILIES))
+        registry.register(Holder)
+        return make_unit(f"test_holder:width=4,mul=(verilog:path={files / 'trunc4.v'},"
+                         f"top=trunc4,a=A,b=B,p=O)")
+
+    def test_sources_carry_the_imported_files(self, holder, files):
+        inner = holder.parameters["mul"]
+        names = [s.filename for s in holder.sources()]
+        assert names == [f"{holder.name}.v", "trunc4_axhdl.v", "trunc4.v"]
+        assert holder.sources()[2].text == (files / "trunc4.v").read_text()
+        assert holder.sources()[1:] == inner.sources()
+        text = holder.verilog()
+        # dependencies first, the composite last: one file a simulator or Yosys reads
+        assert text.index("module trunc4") < text.index("module trunc4_axhdl") < text.index(
+            f"module {holder.name}")
+
+    @pytest.mark.cocotb
+    @pytest.mark.parametrize("sim", ["icarus", "verilator"])
+    def test_composite_simulates_with_the_imported_circuit(self, holder, sim):
+        from axhdl.testbenches.runner import verify
+
+        try:
+            res = verify(holder, sim)
+        except ToolMissingError as e:
+            pytest.skip(str(e))
+        assert res.ok and res.checked == 256 and res.exhaustive
+        a, b = operand_grid(holder)
+        assert (holder.model(a, b) == array_function(a, b, 4, 4, k=3)).all()
