@@ -20,7 +20,15 @@ import numpy as np
 
 from .params import Param
 
-__all__ = ["Operand", "Operation", "Multiplication", "Addition", "MAX_RESULT_WIDTH"]
+__all__ = [
+    "Operand",
+    "Operation",
+    "Multiplication",
+    "Addition",
+    "MultiplyAccumulate",
+    "MatrixMultiplication",
+    "MAX_RESULT_WIDTH",
+]
 
 #: the golden model computes in int64: results of up to 62 bits fit, with room for the sign
 MAX_RESULT_WIDTH = 62
@@ -61,6 +69,10 @@ class Operation:
     baseline_family: ClassVar[str | None] = None
     #: the width parameters every unit of this kind has, first among its parameters
     width_params: ClassVar[tuple[Param, ...]] = ()
+    #: True when ``exact(a, b)`` (and a unit's ``model``) maps operand pairs to results
+    #: element by element (multiplication, addition); False for reductions over operand
+    #: sequences or matrices (multiply-accumulate, matrix multiplication)
+    elementwise: ClassVar[bool] = True
 
     def __init__(self, a_width: int, b_width: int, signed: bool):
         self.a_width = a_width
@@ -257,3 +269,119 @@ class Addition(Operation):
 
     def exact(self, a, b) -> np.ndarray:
         return np.asarray(a, dtype=np.int64) + np.asarray(b, dtype=np.int64)
+
+
+class _Accumulation(Operation):
+    """Products of ``a_width``- and ``b_width``-bit operands summed into an ``acc_width``-bit
+    accumulator (the shared base of :class:`MultiplyAccumulate` and
+    :class:`MatrixMultiplication`).
+
+    ``acc_width`` defaults to ``a_width + b_width + 8`` (24 bits for 8-bit operands: 256
+    products of two 8-bit values cannot overflow it). The exact result is the true sum; the
+    hardware wraps it modulo ``2^acc_width``. ``mae_pct`` and ``wce_pct`` are normalised by
+    ``2^acc_width``, the size of the result range (as the adders are by theirs).
+    """
+
+    elementwise = False
+
+    width_params = (
+        Param("a_width", int, 8, "width of operand a in bits", min=1, max=32),
+        Param("b_width", int, 8, "width of operand b in bits", min=1,
+              max=f"min(32, {MAX_RESULT_WIDTH - 1} - a_width)"),
+        _signed_param(),
+        Param("acc_width", int, None,
+              "accumulator (result) width in bits; default a_width + b_width + 8",
+              min="a_width + b_width", max=MAX_RESULT_WIDTH - 1),
+    )
+
+    def __init__(self, a_width: int, b_width: int, signed: bool, acc_width: int):
+        super().__init__(a_width, b_width, signed)
+        self.acc_width = acc_width
+
+    @classmethod
+    def expand_widths(cls, kwargs: dict) -> dict:
+        """``width=N`` is shorthand for ``a_width=N, b_width=N``; a missing ``acc_width`` is
+        ``a_width + b_width + 8``."""
+        kwargs = Multiplication.expand_widths(kwargs)
+        if kwargs.get("acc_width") is None:
+            widths = [kwargs.get(key, 8) for key in ("a_width", "b_width")]
+            if all(isinstance(w, int) and not isinstance(w, bool) for w in widths):
+                kwargs["acc_width"] = min(sum(widths) + 8, MAX_RESULT_WIDTH - 1)
+        return kwargs
+
+    @classmethod
+    def from_params(cls, values: dict) -> Operation:
+        return cls(values["a_width"], values["b_width"], values["signed"], values["acc_width"])
+
+    def check(self) -> None:
+        Multiplication(self.a_width, self.b_width, self.signed).check()
+
+    def spec_widths(self) -> list[str]:
+        if self.a_width == self.b_width:
+            widths = [f"width={self.a_width}", self._signed_text()]
+        else:
+            widths = super().spec_widths()
+        return [*widths, f"acc_width={self.acc_width}"]
+
+    def describe_widths(self) -> str:
+        return (f"{self.a_width}-bit and {self.b_width}-bit operands into {self.acc_width} "
+                f"bits")
+
+    @property
+    def tag(self) -> str:
+        return f"{super().tag}_acc{self.acc_width}"
+
+    @property
+    def result_width(self) -> int:
+        return self.acc_width
+
+    @property
+    def error_scale(self) -> float:
+        return float(2 ** self.acc_width)
+
+    def gold_verilog(self) -> tuple[str, str]:
+        raise NotImplementedError(
+            f"The {self.name} is computed over many clock cycles; it has no combinational "
+            f"reference module"
+        )
+
+    def __eq__(self, other) -> bool:
+        return super().__eq__(other) and self.acc_width == other.acc_width
+
+    def __hash__(self) -> int:
+        return hash((super().__hash__(), self.acc_width))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.tag}>"
+
+
+class MultiplyAccumulate(_Accumulation):
+    """``p = Σ_k a[k]·b[k]``: the dot product over the last axis of the operand arrays (one
+    product per enabled clock cycle of a MAC), into ``acc_width`` bits."""
+
+    name = "multiply-accumulate"
+    kind = "mac"
+    reference = "sum(a*b)"
+    baseline_family = "mac"
+
+    def exact(self, a, b) -> np.ndarray:
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        return np.sum(a * b, axis=-1, dtype=np.int64)
+
+
+class MatrixMultiplication(_Accumulation):
+    """``C = A·W``: matrices of ``a_width``-bit (``A``, M×K) and ``b_width``-bit (``W``, K×N)
+    elements, each element of ``C`` a dot product into ``acc_width`` bits (batched over
+    leading axes, as ``numpy.matmul``).
+
+    There is no baseline spec: the exact array of the same geometry is the unit's own spec
+    with exact multiplier and adder (``Systolic.exact_baseline``)."""
+
+    name = "matrix-multiplication"
+    kind = "gemm"
+    reference = "A@W"
+    baseline_family = None
+
+    def exact(self, a, b) -> np.ndarray:
+        return np.matmul(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
+

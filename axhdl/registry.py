@@ -23,7 +23,8 @@ _FAMILIES: dict[str, type[ArithmeticUnit]] = {}
 _DISCOVERED = False
 
 #: packages whose modules define unit families; imported on first use of the registry
-_FAMILY_PACKAGES = ("axhdl.generators.multipliers", "axhdl.generators.adders")
+_FAMILY_PACKAGES = ("axhdl.generators.multipliers", "axhdl.generators.adders",
+                    "axhdl.generators.arrays")
 _FAMILY_MODULES = ("axhdl.imported",)
 
 

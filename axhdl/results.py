@@ -99,9 +99,14 @@ class Record:
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Records, numpy scalars/arrays, tuples and paths to plain JSON types."""
+    """Records, units (as their specs), numpy scalars/arrays, tuples and paths to plain JSON
+    types."""
     import numpy as np
 
+    from .unit import ArithmeticUnit
+
+    if isinstance(obj, ArithmeticUnit):
+        return obj.spec
     if isinstance(obj, Record):
         return to_jsonable(obj.to_dict())
     if isinstance(obj, dict):

@@ -186,10 +186,12 @@ def _word(bits: list, signed: bool, var_of) -> Poly:
     return poly
 
 
-def _simulate(netlist: dict, order: list[int], inputs: dict[str, list[int]]) -> dict:
-    """Bit-parallel gate-by-gate evaluation of the netlist: vector ``k`` is bit ``k`` of every
-    net's integer. ``inputs`` maps each input port to its unsigned values; returns each
-    output port's unsigned values."""
+def _simulate(netlist: dict, order: list[int], inputs: dict[str, list[int]], output: str
+              ) -> list[int]:
+    """Bit-parallel gate-by-gate evaluation of the cells in ``order`` (the fan-in of
+    ``output``): vector ``k`` is bit ``k`` of every net's integer. ``inputs`` maps each input
+    port to its unsigned values; returns the unsigned values of the port ``output`` (other
+    outputs, such as a carry-cut adder's cut carry, are not evaluated)."""
     count = len(next(iter(inputs.values())))
     mask = (1 << count) - 1
     value: dict = {"0": 0, "1": mask}
@@ -201,13 +203,8 @@ def _simulate(netlist: dict, order: list[int], inputs: dict[str, list[int]]) -> 
         kind, conn = netlist["cells"][index]
         pins, _, func = _GATES[kind]
         value[conn["Y"]] = func(mask, *(value[conn[p]] for p in pins))
-    outputs = {}
-    for name, (direction, bits) in netlist["ports"].items():
-        if direction == "output":
-            words = [value[bit] for bit in bits]
-            outputs[name] = [sum(((w >> k) & 1) << i for i, w in enumerate(words))
-                             for k in range(count)]
-    return outputs
+    words = [value[bit] for bit in netlist["ports"][output][1]]
+    return [sum(((w >> k) & 1) << i for i, w in enumerate(words)) for k in range(count)]
 
 
 def _topological(netlist: dict, outputs: list) -> list[int]:
@@ -553,7 +550,7 @@ def prove_netlist(
         return _signed_value(value % modulus, len(p_bits), signed)
 
     def refute(values: dict[str, int], how: str):
-        got = _simulate(netlist, order, {a: [values[a]], b: [values[b]]})[p][0]
+        got = _simulate(netlist, order, {a: [values[a]], b: [values[b]]}, p)[0]
         va = _signed_value(values[a], len(a_bits), signed)
         vb = _signed_value(values[b], len(b_bits), signed)
         vp = _signed_value(got, len(p_bits), signed)
@@ -573,7 +570,7 @@ def prove_netlist(
     # simulation first: a mismatch among the operand corners and seeded random vectors
     # refutes the design at once (approximate designs), before any rewriting
     sample_a, sample_b = _sample(len(a_bits), len(b_bits)) if simulate else ([], [])
-    sim = _simulate(netlist, order, {a: sample_a, b: sample_b})[p] if simulate else []
+    sim = _simulate(netlist, order, {a: sample_a, b: sample_b}, p) if simulate else []
     for va, vb, vp in zip(sample_a, sample_b, sim):
         if _signed_value(vp, len(p_bits), signed) != expected(va, vb):
             refute({a: va, b: vb}, "found by simulation")

@@ -40,6 +40,7 @@ from .vectors import (
     check_vector_count,
     control_combinations,
     corner_values,
+    expected_outputs,
     expected_results,
     vector_set,
 )
@@ -271,13 +272,14 @@ def _built(unit, sim: str, source: str, build_dir: Path) -> Iterator[bool]:
 # -- running ------------------------------------------------------------------------------
 
 
-def _run(unit, sim: str, build_dir: Path, vec: dict, p: np.ndarray) -> dict:
+def _run(unit, sim: str, build_dir: Path, vec: dict, expected: dict[str, np.ndarray]) -> dict:
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=build_dir))
     keep = False
     try:
         vec_file = run_dir / "vectors.npz"
-        arrays = {"a": vec["a"], "b": vec["b"], "p": p}
+        arrays = {"a": vec["a"], "b": vec["b"], "p": expected["p"]}
         arrays.update({f"ctrl_{k}": v for k, v in vec["controls"].items()})
+        arrays.update({f"out_{k}": v for k, v in expected.items() if k != "p"})
         np.savez(vec_file, **arrays)
         result_file = run_dir / "result.json"
         log = run_dir / "sim.log"
@@ -358,14 +360,14 @@ def verify(
         )
     _require_tools(sim)
     vec = vector_set(unit, vectors=vectors, seed=seed)
-    p = expected_results(unit, vec["a"], vec["b"], vec["controls"])
+    expected = expected_outputs(unit, vec["a"], vec["b"], vec["controls"])
     source = unit.verilog()
     build_dir = build_dir_for(unit, sim, build_root)
 
     t0 = time.perf_counter()
     with _built(unit, sim, source, build_dir) as reused:
         t1 = time.perf_counter()
-        outcome = _run(unit, sim, build_dir, vec, p)
+        outcome = _run(unit, sim, build_dir, vec, expected)
         t2 = time.perf_counter()
 
     checked = int(outcome["checked"])

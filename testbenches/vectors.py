@@ -29,6 +29,7 @@ __all__ = [
     "control_combinations",
     "vector_set",
     "expected_results",
+    "expected_outputs",
     "check_vector_count",
 ]
 
@@ -134,17 +135,34 @@ def vector_set(unit, *, vectors: int = 10000, seed: int = 0) -> dict:
 def expected_results(unit, a, b, controls: dict[str, np.ndarray]) -> np.ndarray:
     """The golden model's ``p`` for each vector (the model is called once per control
     combination, with scalar control values)."""
+    return expected_outputs(unit, a, b, controls, extra=False)["p"]
+
+
+def expected_outputs(unit, a, b, controls: dict[str, np.ndarray], *, extra: bool = True
+                     ) -> dict[str, np.ndarray]:
+    """The golden model's ``p`` and, with ``extra``, every extra output
+    (``unit.model_outputs``) for each vector: ``{name: int64 array}``, ``p`` first."""
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
+    names = list(unit.extra_outputs) if extra else []
+
+    def evaluate(x, y, **kw) -> dict[str, np.ndarray]:
+        got = {"p": unit.model(x, y, **kw)}
+        if names:
+            more = unit.model_outputs(x, y, **kw)
+            got.update({k: more[k] for k in names})
+        return {k: np.broadcast_to(np.asarray(v, dtype=np.int64), x.shape) for k, v in got.items()}
+
     if not controls:
-        return np.broadcast_to(np.asarray(unit.model(a, b), dtype=np.int64), a.shape).copy()
-    names = list(controls)
-    stacked = np.stack([np.asarray(controls[k], dtype=np.int64) for k in names], axis=1)
+        return {k: v.copy() for k, v in evaluate(a, b).items()}
+    keys = list(controls)
+    stacked = np.stack([np.asarray(controls[k], dtype=np.int64) for k in keys], axis=1)
     combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
     inverse = inverse.ravel()
-    out = np.empty(a.shape, dtype=np.int64)
+    out = {k: np.empty(a.shape, dtype=np.int64) for k in ["p", *names]}
     for j, combo in enumerate(combos):
         mask = inverse == j
-        kw = {k: int(v) for k, v in zip(names, combo)}
-        out[mask] = np.broadcast_to(unit.model(a[mask], b[mask], **kw), (int(mask.sum()),))
+        got = evaluate(a[mask], b[mask], **{k: int(v) for k, v in zip(keys, combo)})
+        for k, v in got.items():
+            out[k][mask] = v
     return out

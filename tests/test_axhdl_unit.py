@@ -126,12 +126,17 @@ class TestCircuit:
     def test_model_only_use_never_imports_amaranth(self):
         code = (
             "import sys\n"
+            "import numpy as np\n"
             "from axhdl.registry import families, make_unit\n"
             "from axhdl.metrics import exhaustive_metrics\n"
             "for name in families():\n"
             "    if name != 'verilog':\n"
             "        u = make_unit(f'{name}:width=4')\n"
-            "        u.model(3, 5); u.spec; u.name; u.info\n"
+            "        u.spec; u.name; u.info\n"
+            "        if u.operation.elementwise:\n"
+            "            u.model(3, 5)\n"
+            "        else:  # a dot product (mac) or a matrix product (gemm) of 2x2 operands\n"
+            "            u.model(np.full((2, 2), 3), np.full((2, 2), 5))\n"
             "exhaustive_metrics(make_unit('drum:width=6,k=3'), workers=1)\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'amaranth'))\n"
         )
