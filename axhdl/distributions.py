@@ -23,7 +23,13 @@ for signed operands, so code ``2^n - 1`` of a signed operand is the value -1):
   - ``.npz`` holding exactly one array, ``histogram`` (as above) or ``samples``: an integer
     array of shape ``(N, 2)``, one ``(a, b)`` value pair per row.
 
-Samples become histograms (counts per code). Weights need not be normalised.
+Samples become histograms (counts per code). Weights need not be normalised: a
+:class:`Distribution` normalises them to probabilities first (an exact power-of-two rescaling,
+then a division by their sum), so any positive scaling of the weights, 1e-300 or 1e300, gives
+the same metrics and draws the same samples: bit for bit when the scale is a power of two, to
+the rounding of the scaled weights otherwise. Which pairs have a positive weight (what maxima
+such as ``wce`` range over) is read from the weights as given, so a probability too small for
+a float (a product of two tiny marginals) still counts as possible.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from .unit import operand_range, to_code
 __all__ = [
     "MAX_DIST_ENTRIES",
     "Distribution",
+    "normalised",
     "load_marginal",
     "load_joint",
     "histogram_from_samples",
@@ -163,11 +170,33 @@ def load_joint(path, na: int, nb: int, is_signed: bool) -> np.ndarray:
                             "of both operands (indexed [code_a, code_b])")
 
 
+def normalised(weights, what: str) -> np.ndarray:
+    """``weights`` (finite, non-negative, not all zero) as probabilities summing to 1.
+
+    The weights are first rescaled by the power of two that brings the largest into [0.5, 1)
+    (exact, so neither tiny nor huge weights lose digits or overflow the sum), then divided by
+    their sum. ``what`` names the weights in the ``ValueError`` raised for bad ones."""
+    w = np.array(weights, dtype=np.float64)
+    if not np.isfinite(w).all():
+        idx = np.unravel_index(int(np.argmax(~np.isfinite(w))), w.shape)
+        raise ValueError(f"Weights of {what} must be finite: entry {_idx(idx)} is {w[idx]}")
+    if (w < 0).any():
+        idx = np.unravel_index(int(np.argmax(w < 0)), w.shape)
+        raise ValueError(f"Weights of {what} must be non-negative: entry {_idx(idx)} is "
+                         f"{w[idx]}")
+    if not w.size or not (w > 0).any():
+        raise ValueError(f"Weights of {what} are all zero")
+    _, exp = np.frexp(w.max())
+    w = np.ldexp(w, -int(exp))
+    return w / w.sum()
+
+
 class Distribution:
     """Probability weights of operand pairs: two independent marginals or one joint table.
 
     ``pa`` / ``pb``: weights over the codes of a / b (None = uniform); ``joint``: weights over
-    ``[code_a, code_b]`` (excludes ``pa``/``pb``). Weights need not sum to 1.
+    ``[code_a, code_b]`` (excludes ``pa``/``pb``). Weights need not sum to 1: they are held as
+    probabilities (:func:`normalised`), so scaling them changes nothing.
     """
 
     def __init__(self, a_width: int, b_width: int, is_signed: bool, *, pa=None, pb=None,
@@ -175,9 +204,14 @@ class Distribution:
         if joint is not None and (pa is not None or pb is not None):
             raise ValueError("A joint distribution excludes per-operand ones")
         self.a_width, self.b_width, self.signed = a_width, b_width, is_signed
-        self.pa = None if pa is None else np.asarray(pa, dtype=np.float64)
-        self.pb = None if pb is None else np.asarray(pb, dtype=np.float64)
-        self.joint = None if joint is None else np.asarray(joint, dtype=np.float64)
+        self.pa = None if pa is None else normalised(pa, "operand a")
+        self.pb = None if pb is None else normalised(pb, "operand b")
+        self.joint = None if joint is None else normalised(joint, "the operand pairs")
+        # which codes have a positive weight, from the weights as given (a probability can
+        # underflow, its pair is still possible)
+        self._pos_a = None if pa is None else np.asarray(pa, dtype=np.float64) > 0
+        self._pos_b = None if pb is None else np.asarray(pb, dtype=np.float64) > 0
+        self._pos_joint = None if joint is None else np.asarray(joint, dtype=np.float64) > 0
         self.sources = dict(sources or {})
         self._cdf_cache: dict[str, np.ndarray] = {}
 
@@ -195,7 +229,7 @@ class Distribution:
     # -- weights over operand values ------------------------------------------------------
 
     def row_weights(self, a_vals: np.ndarray) -> np.ndarray:
-        """Total weight of each operand-a value (its marginal, unnormalised)."""
+        """Probability of each operand-a value (its marginal; 1 each when uniform)."""
         ca = to_code(a_vals, self.a_width)
         if self.joint is not None:
             return self.joint.sum(axis=1)[ca]
@@ -204,13 +238,40 @@ class Distribution:
         return np.ones(ca.shape)
 
     def col_weights(self, b_vals: np.ndarray) -> np.ndarray:
-        """Total weight of each operand-b value (its marginal, unnormalised)."""
+        """Probability of each operand-b value (its marginal; 1 each when uniform)."""
         cb = to_code(b_vals, self.b_width)
         if self.joint is not None:
             return self.joint.sum(axis=0)[cb]
         if self.pb is not None:
             return self.pb[cb]
         return np.ones(cb.shape)
+
+    def row_support(self, a_vals: np.ndarray) -> np.ndarray:
+        """Whether each operand-a value has a positive weight (in some pair)."""
+        ca = to_code(a_vals, self.a_width)
+        if self._pos_joint is not None:
+            return self._pos_joint.any(axis=1)[ca]
+        if self._pos_a is not None:
+            return self._pos_a[ca]
+        return np.ones(ca.shape, dtype=bool)
+
+    def col_support(self, b_vals: np.ndarray) -> np.ndarray:
+        """Whether each operand-b value has a positive weight (in some pair)."""
+        cb = to_code(b_vals, self.b_width)
+        if self._pos_joint is not None:
+            return self._pos_joint.any(axis=0)[cb]
+        if self._pos_b is not None:
+            return self._pos_b[cb]
+        return np.ones(cb.shape, dtype=bool)
+
+    def support(self, a_vals: np.ndarray, b_vals: np.ndarray) -> np.ndarray:
+        """Whether each pair ``a_vals × b_vals`` has a positive weight (its probability may
+        still round to 0.0)."""
+        if self._pos_joint is not None:
+            ca = to_code(a_vals, self.a_width)
+            cb = to_code(b_vals, self.b_width)
+            return self._pos_joint[np.ix_(ca, cb)]
+        return np.outer(self.row_support(a_vals), self.col_support(b_vals))
 
     def tile(self, a_vals: np.ndarray, b_vals: np.ndarray) -> np.ndarray:
         """Weights of the pairs ``a_vals × b_vals`` (shape ``(len(a_vals), len(b_vals))``)."""

@@ -8,13 +8,20 @@ netlist) becomes a unit like any generated one::
 Importing (:func:`import_verilog`) runs Verilator (W. Snyder et al., https://verilator.org):
 
 1. ``verilator --json-only`` parses and elaborates the file; the JSON tree gives the top
-   module's ports and their widths and reveals clocked logic (edge-sensitive ``always``,
-   ``always_ff``), which is refused;
+   module's ports and their widths and reveals state, which is refused with one line naming
+   the file, the module, the line and what was found: edge-triggered logic (``always_ff``,
+   ``@(posedge …)``: registers, clocks made inside), ``always_latch``, ``initial`` blocks and
+   initial values (``reg s = 0``), always blocks that read a variable before assigning it (a
+   running value) or, with an explicit sensitivity list, read a signal they are not sensitive
+   to (a held value); Verilator's lint pass adds the latches it infers (not every path of a
+   combinational block assigns a variable);
 2. ``verilator --cc`` translates the design to C++, compiled with a small harness (the
    package file ``axhdl/data/harness.cpp``) that evaluates operand code pairs in one process:
    every pair when the operand widths total at most 16 bits (the table is stored), otherwise
    pairs on demand; Verilator's run-time library is compiled once
-   (:mod:`axhdl.verilator_runtime`);
+   (:mod:`axhdl.verilator_runtime`); the pairs are evaluated a second time in another order,
+   and a module whose outputs differ (state the parse tree hid, e.g. a latch on part of a
+   vector) or whose evaluation does not settle (a combinational loop) is refused too;
 3. the harness, the table and the port description are cached under
    ``results.cache_dir()/imported``, keyed by the SHA-256 of the file, the top module, the
    port names and the Verilator version.
@@ -45,10 +52,18 @@ from pathlib import Path
 import numpy as np
 
 from . import verilator_runtime
-from .errors import InputError
+from .errors import InputError, ToolFailedError
 from .params import REQUIRED, Param, validate_params
 from .registry import register
-from .results import atomic_write, cache_dir, content_hash, file_hash
+from .results import (
+    atomic_write,
+    cache_dir,
+    content_hash,
+    discard_damaged,
+    entry_damage,
+    file_hash,
+    write_digest,
+)
 from .toolchain import find, run_tool
 from .unit import ArithmeticUnit, VerilogSource, from_code, to_code
 
@@ -64,8 +79,9 @@ __all__ = [
 #: operand widths (a + b) up to which the whole result table is computed and stored
 MAX_TABLE_WIDTH = 16
 
-#: bumped whenever the harness or the cache layout changes
-HARNESS_VERSION = 1
+#: bumped whenever the harness, the checks or the cache layout change (2: state detection,
+#: entries with a digest)
+HARNESS_VERSION = 2
 
 _DEFINES = [
     "-DVERILATOR=1", "-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TIMING=0", "-DVM_TRACE=0",
@@ -130,6 +146,114 @@ def _width_of(dtype: dict | None, path: Path, port: str) -> int:
     return abs(msb - lsb) + 1
 
 
+def _sequential(path: Path, top: str, finding: str) -> InputError:
+    return InputError(
+        f"{path}: module '{top}' is sequential ({finding}); only combinational multipliers "
+        f"can be imported"
+    )
+
+
+def _line(node: dict) -> str:
+    return node.get("loc", ",?").split(",")[1].split(":")[0]
+
+
+def _eval_order(node):
+    """The VARREF nodes under ``node`` in evaluation order (an assignment's right-hand side
+    before its left-hand side)."""
+    if isinstance(node, list):
+        for v in node:
+            yield from _eval_order(v)
+    elif isinstance(node, dict):
+        if node.get("type") == "VARREF":
+            yield node
+            return
+        keys = list(node)
+        if node.get("type") in ("ASSIGN", "ASSIGNDLY", "ASSIGNW"):
+            keys.sort(key=lambda k: k == "lhsp")
+        for k in keys:
+            if isinstance(node[k], (list, dict)):
+                yield from _eval_order(node[k])
+
+
+#: variables that are constants, not state
+_CONSTANT_VARS = ("LPARAM", "GPARAM", "GENVAR")
+
+
+def _check_state(path: Path, top: str, modules: list[dict]) -> None:
+    """Refuse every kind of state Verilator's parse tree shows: edge-triggered logic (flip-flops,
+    clocks made inside), ``always_latch``, ``initial`` blocks and initial values, always blocks
+    that read a variable before they assign it (a running value, or a loop) and level-sensitive
+    blocks that read what they are not sensitive to (they hold earlier values)."""
+    for mod in modules:  # flip-flops first: the plainest finding
+        for node in _walk(mod):
+            kind = node.get("type")
+            edge = kind == "SENITEM" and node.get("edgeType") in ("POS", "NEG", "BOTH", "EDGE")
+            if edge or (kind == "ALWAYS" and node.get("keyword") == "always_ff"):
+                raise _sequential(path, top, f"edge-triggered logic in module "
+                                             f"'{mod.get('origName')}', line {_line(node)}")
+    for mod in modules:
+        name = mod.get("origName")
+        constants = {n["addr"] for n in _walk(mod) if n.get("type") == "VAR"
+                     and n.get("varType") in _CONSTANT_VARS and "addr" in n}
+        for node in _walk(mod):
+            kind = node.get("type")
+            if kind == "ALWAYS" and node.get("keyword") == "always_latch":
+                raise _sequential(path, top,
+                                  f"a latch: always_latch in module '{name}', line {_line(node)}")
+            if kind in ("INITIAL", "FINAL"):
+                raise _sequential(path, top,
+                                  f"an initial block in module '{name}', line {_line(node)}")
+            if kind == "INITIALSTATIC":
+                var = next((r["name"] for r in _eval_order(node.get("stmtsp", []))
+                            if r.get("access") == "WR"), "?")
+                raise _sequential(
+                    path, top,
+                    f"an initial value of '{var}' in module '{name}', line {_line(node)}")
+            if kind == "ALWAYS" and node.get("keyword") in ("always", "always_comb"):
+                _check_always(path, top, name, node, constants)
+
+
+def _check_always(path: Path, top: str, module: str, node: dict, constants: set) -> None:
+    refs = [r for r in _eval_order(node.get("stmtsp", [])) if r.get("varp") not in constants]
+    written = {r["name"] for r in refs if r.get("access") in ("WR", "RW")}
+    first: dict[str, str] = {}
+    for r in refs:
+        first.setdefault(r["name"], r.get("access", "RD"))
+    where = f"the always block in module '{module}', line {_line(node)}"
+    for var, access in first.items():
+        if access != "WR" and var in written:
+            raise _sequential(path, top,
+                              f"a running value: {where}, reads '{var}' before assigning it")
+    senses = [i for t in node.get("sentreep", []) for i in t.get("sensesp", [])]
+    if senses:  # an explicit level-sensitive list: @(a or b)
+        heard = {r["name"] for i in senses for r in _eval_order(i.get("sensp", []))}
+        for var, access in first.items():
+            if access == "RD" and var not in heard:
+                raise _sequential(
+                    path, top, f"a held value: {where}, reads '{var}' but is not sensitive to it")
+
+
+_LATCH = re.compile(r"%Warning-LATCH: [^\n]*?:(\d+):\d+: Latch inferred for signal '([^']+)'")
+
+
+def _check_latches(path: Path, top: str, modules: list[dict]) -> None:
+    """Refuse latches Verilator infers in combinational always blocks (not every path assigns
+    a variable): its lint pass reports them."""
+    proc = run_tool(
+        [find("verilator"), "--lint-only", *_VERILATOR_FLAGS, "-Wwarn-LATCH", "--top-module",
+         top, str(path)],
+        what="verilator --lint-only", check=False, timeout=120,
+    )
+    m = _LATCH.search(proc.stderr)
+    if not m:
+        return
+    line, var = m.group(1), m.group(2).split(".")[-1]
+    module = next((mod.get("origName") for mod in modules for n in _walk(mod)
+                   if n.get("type") == "ALWAYS" and _line(n) == line), top)
+    raise _sequential(path, top, f"a latch: not every path of the always block in module "
+                                 f"'{module}', line {line}, assigns '{var}'")
+
+
 def inspect_verilog(path, top: str) -> dict[str, Port]:
     """The ports of module ``top`` in ``path`` (by name, in declaration order).
 
@@ -161,17 +285,8 @@ def inspect_verilog(path, top: str) -> dict[str, Port]:
     top_mod = next((m for m in modules if m.get("origName") == top), None)
     if top_mod is None:
         raise InputError(f"{path}: no module '{top}'")
-    for mod in modules:
-        for node in _walk(mod):
-            edge = node.get("type") == "SENITEM" and node.get("edgeType") in (
-                "POS", "NEG", "BOTH", "EDGE")
-            if edge or (node.get("type") == "ALWAYS" and node.get("keyword") == "always_ff"):
-                line = node.get("loc", ",?").split(",")[1].split(":")[0]
-                where = f"module '{mod.get('origName')}', line {line}"
-                raise InputError(
-                    f"{path}: module '{top}' is sequential (edge-triggered logic in {where}); "
-                    f"only combinational multipliers can be imported"
-                )
+    _check_state(path, top, modules)
+    _check_latches(path, top, modules)
     ports: dict[str, Port] = {}
     for node in top_mod.get("stmtsp", []):
         if node.get("type") == "VAR" and node.get("direction") in ("INPUT", "OUTPUT", "INOUT"):
@@ -303,18 +418,51 @@ class ImportedCircuit:
 
     def evaluate(self, codes_a, codes_b) -> np.ndarray:
         """Output codes for operand code pairs, by running the harness (int64)."""
-        ca = np.asarray(codes_a, dtype=np.uint64).ravel()
-        cb = np.asarray(codes_b, dtype=np.uint64).ravel()
-        if ca.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        with tempfile.TemporaryDirectory(prefix="axhdl-eval-") as tmp:
-            pairs = np.empty(2 * ca.size, dtype="<u8")
-            pairs[0::2], pairs[1::2] = ca, cb
-            pairs.tofile(Path(tmp) / "in.bin")
-            run_tool([str(self.harness), "eval", str(Path(tmp) / "in.bin"),
-                      str(Path(tmp) / "out.bin")], what=f"{self.top} harness", timeout=3600)
-            out = np.fromfile(Path(tmp) / "out.bin", dtype="<u8")
-        return out.astype(np.int64)
+        return _evaluate(self.harness, self.top, codes_a, codes_b)
+
+
+def _evaluate(harness: Path, top: str, codes_a, codes_b) -> np.ndarray:
+    """Output codes of the compiled ``harness`` for operand code pairs, in order (int64)."""
+    ca = np.asarray(codes_a, dtype=np.uint64).ravel()
+    cb = np.asarray(codes_b, dtype=np.uint64).ravel()
+    if ca.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    with tempfile.TemporaryDirectory(prefix="axhdl-eval-") as tmp:
+        pairs = np.empty(2 * ca.size, dtype="<u8")
+        pairs[0::2], pairs[1::2] = ca, cb
+        pairs.tofile(Path(tmp) / "in.bin")
+        run_tool([str(harness), "eval", str(Path(tmp) / "in.bin"),
+                  str(Path(tmp) / "out.bin")], what=f"{top} harness", timeout=3600)
+        out = np.fromfile(Path(tmp) / "out.bin", dtype="<u8")
+    return out.astype(np.int64)
+
+
+#: operand pairs evaluated twice, in two orders, when the table is not stored
+HISTORY_SAMPLES = 4096
+
+
+def _check_history(path: Path, top: str, harness: Path, table, ports, a: str, b: str,
+                   p: str) -> None:
+    """Refuse a module whose outputs depend on earlier inputs (state the parse tree did not
+    show, such as a latch on part of a vector): the pairs evaluated again in another order
+    must give the same results."""
+    na, nb = ports[a].width, ports[b].width
+    rng = np.random.default_rng(0)
+    if table is not None:
+        order = rng.permutation(table.size).astype(np.uint64)
+        ca, cb, first = order >> np.uint64(nb), order & np.uint64((1 << nb) - 1), table[order]
+    else:
+        ca = rng.integers(0, 1 << na, HISTORY_SAMPLES, dtype=np.uint64)
+        cb = rng.integers(0, 1 << nb, HISTORY_SAMPLES, dtype=np.uint64)
+        first = _evaluate(harness, top, ca, cb)
+        ca, cb, first = ca[::-1], cb[::-1], first[::-1]
+    again = _evaluate(harness, top, ca, cb)
+    bad = np.flatnonzero(again != first)
+    if bad.size:
+        i = bad[0]
+        raise _sequential(
+            path, top, f"its output depends on earlier inputs: {a}={int(ca[i])}, "
+                       f"{b}={int(cb[i])} gave {p}={int(first[i])}, then {p}={int(again[i])}")
 
 
 def _load_meta(entry: Path) -> ImportedCircuit:
@@ -340,15 +488,13 @@ def import_verilog(path, top: str, a: str = "a", b: str = "b", p: str = "p",
     key = content_hash("imported", HARNESS_VERSION, sha, top, a, b, p, _verilator_version())
     root = cache_dir() / "imported"
     entry = root / key[:24]
-    if (entry / "meta.json").exists():
-        try:
-            circuit = _load_meta(entry)
-        except (OSError, ValueError, KeyError, TypeError):
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
+    if entry.exists() or entry.is_symlink():
+        circuit, reason = _read_entry(entry)
+        if circuit is not None:
             if check is not None:
                 check(circuit.a, circuit.b, circuit.p)
             return circuit
+        discard_damaged(entry, reason)
     ports = inspect_verilog(path, top)
     _check_ports(path, top, ports, a, b, p)
     if check is not None:
@@ -361,11 +507,20 @@ def import_verilog(path, top: str, a: str = "a", b: str = "b", p: str = "p",
         if file_hash(src) != sha:
             raise InputError(f"{path}: the file changed while it was being imported")
         _build(work, src, top, ports, a, b, p)
-        if ports[a].width + ports[b].width <= MAX_TABLE_WIDTH:
-            run_tool([str(work / "harness"), "table", str(work / "table.bin")],
-                     what=f"{top} harness", timeout=600)
-            flat = np.fromfile(work / "table.bin", dtype="<u8").astype(np.int64)
-            (work / "table.bin").unlink()
+        flat = None
+        try:
+            if ports[a].width + ports[b].width <= MAX_TABLE_WIDTH:
+                run_tool([str(work / "harness"), "table", str(work / "table.bin")],
+                         what=f"{top} harness", timeout=600)
+                flat = np.fromfile(work / "table.bin", dtype="<u8").astype(np.int64)
+                (work / "table.bin").unlink()
+            _check_history(path, top, work / "harness", flat, ports, a, b, p)
+        except ToolFailedError as e:
+            if "DIDNOTCONVERGE" in str(e):
+                raise _sequential(path, top, "a combinational loop: its evaluation does not "
+                                             "settle") from None
+            raise
+        if flat is not None:
             np.save(work / "table.npy", flat)
         meta = {
             "source": str(path.resolve()), "sha256": sha, "top": top, "a": a, "b": b, "p": p,
@@ -373,15 +528,44 @@ def import_verilog(path, top: str, a: str = "a", b: str = "b", p: str = "p",
             "harness_version": HARNESS_VERSION,
         }
         atomic_write(work / "meta.json", json.dumps(meta, indent=1))
-        try:
-            os.replace(work, entry)
-        except OSError:  # another process imported the same circuit first
-            if not (entry / "meta.json").exists():
-                raise
+        write_digest(work)
+        for attempt in range(2):
+            try:
+                os.replace(work, entry)
+                break
+            except OSError:  # another process imported the same circuit first
+                theirs, reason = _read_entry(entry)
+                if theirs is not None:
+                    return theirs
+                if attempt:
+                    raise
+                discard_damaged(entry, reason)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return _load_meta(entry)
+
+
+def _read_entry(entry: Path) -> tuple[ImportedCircuit | None, str | None]:
+    """The circuit of an intact cache entry, or (None, why it cannot be used): every file
+    must match the entry's digest (:func:`axhdl.results.entry_damage`)."""
+    reason = entry_damage(entry)
+    if reason is not None:
+        return None, reason
+    try:
+        circuit = _load_meta(entry)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None, "meta.json is not an import description"
+    if not circuit.harness.is_file() or not circuit.verilog_path.is_file():
+        return None, "the harness or the source copy is missing"
+    if circuit.a.width + circuit.b.width <= MAX_TABLE_WIDTH:
+        try:
+            table = circuit.table()
+        except (OSError, ValueError, EOFError):
+            return None, "table.npy is not the result table"
+        if table is None:
+            return None, "table.npy is missing"
+    return circuit, None
 
 
 # -- the unit ----------------------------------------------------------------------------------
@@ -555,7 +739,8 @@ class VerilogUnit(ArithmeticUnit):
 
     def _wrapper(self) -> str:
         c, na, nb, pw = self._circuit, self.a_width, self.b_width, self.p_width
-        sg = "signed " if self.signed else ""
+        # ports are plain vectors even for a signed unit (the sign extension below is
+        # explicit): OpenSTA's Verilog reader refuses 'input signed [..]'
         up = c.p.width
         parts = []
         ext = pw - up - self.shift
@@ -572,9 +757,9 @@ class VerilogUnit(ArithmeticUnit):
             f"// axhdl wrapper: ports a, b, p around the imported module {self.top}\n"
             f"/* verilator lint_off PINCONNECTEMPTY */\n"
             f"module {self.name} (\n"
-            f"    input  wire {sg}[{na - 1}:0] a,\n"
-            f"    input  wire {sg}[{nb - 1}:0] b,\n"
-            f"    output wire {sg}[{pw - 1}:0] p\n"
+            f"    input  wire [{na - 1}:0] a,\n"
+            f"    input  wire [{nb - 1}:0] b,\n"
+            f"    output wire [{pw - 1}:0] p\n"
             f");\n"
             f"    wire [{up - 1}:0] u_p;\n"
             f"    {self.top} u_{self.top} ({', '.join(conns)});\n"

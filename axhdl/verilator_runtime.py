@@ -13,6 +13,9 @@ the settings the objects compile with: the ``VM_*`` assignments of the generated
 for a cocotb build (:func:`makefile_settings`), the compiler flags and defines for the
 harness. An entry is complete when every ``.o`` is present; a ``.o`` is written last and
 atomically (temporary file, then rename), so a killed build leaves no half-written object.
+Each object's SHA-256 is recorded beside the entry (``<key>.digest/<object>.sha256``, written
+before the object): a cached object that differs from its digest (damaged, truncated, no
+digest) is reported on one line, deleted and compiled again, never linked.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ToolMissingError
-from .results import atomic_write, cache_dir
+from .results import atomic_write, cache_dir, cache_warning, file_hash
 from .toolchain import tool_env, verilator_root
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "PendingObject",
     "plan_objects",
     "commit_objects",
+    "verified",
 ]
 
 #: the folder of :func:`axhdl.results.cache_dir` that holds the run-time objects
@@ -90,8 +94,40 @@ def runtime_key(settings: dict, cxx: str = "c++") -> str:
     """The cache key of run-time objects compiled by ``cxx`` with ``settings`` (16 hex
     digits): Verilator, cocotb and compiler versions and the settings."""
     parts = [_dist_version("verilator"), _dist_version("cocotb"), compiler_version(cxx),
-             settings]
+             settings, "digest-1"]  # objects carry digests (older entries are never read)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _digest_path(obj: Path) -> Path:
+    """Where the SHA-256 of the cached object ``obj`` is recorded."""
+    return obj.parent.with_name(f"{obj.parent.name}.digest") / f"{obj.name}.sha256"
+
+
+def _record_digest(obj: Path, content: Path | None = None) -> None:
+    """Record the digest of ``obj`` (computed from ``content`` when it is not in place yet)."""
+    atomic_write(_digest_path(obj), file_hash(content or obj) + "\n")
+
+
+def verified(obj: Path) -> bool:
+    """True when the cached object ``obj`` exists and matches its recorded digest; a damaged
+    one is reported on one line and deleted (False), so that it is compiled again."""
+    if not obj.exists():
+        return False
+    try:
+        want = _digest_path(obj).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        reason = "no digest"
+    else:
+        try:
+            reason = None if file_hash(obj) == want else f"{obj.name} differs from its digest"
+        except OSError as e:
+            reason = f"{obj.name} is unreadable: {e.strerror}"
+    if reason is None:
+        return True
+    cache_warning(f"cache entry {obj} is damaged ({reason}); discarded, computing it again")
+    obj.unlink(missing_ok=True)
+    _digest_path(obj).unlink(missing_ok=True)
+    return False
 
 
 def runtime_dir(settings: dict, cxx: str = "c++") -> Path:
@@ -141,7 +177,11 @@ def restore_make_build(build_dir: Path) -> bool:
     no complete entry for this build's settings."""
     build_dir = Path(build_dir)
     cache, names = _make_objects(build_dir)
-    if cache is None or not all((cache / f"{n}.o").exists() for n in names):
+    if cache is None:
+        return False
+    intact = [verified(cache / f"{n}{ext}") for n in names for ext in (".o", ".d")
+              if ext == ".o" or (cache / f"{n}{ext}").exists()]
+    if not all(intact) or not all((cache / f"{n}.o").exists() for n in names):
         return False
     now = time.time()
     for n in names:
@@ -165,6 +205,7 @@ def save_make_build(build_dir: Path) -> None:
         for ext in (".d", ".o"):  # the .o last: its presence marks a complete entry
             src = build_dir / f"{n}{ext}"
             if src.exists():
+                _record_digest(cache / f"{n}{ext}", src)
                 atomic_write(cache / f"{n}{ext}", src.read_bytes())
 
 
@@ -202,7 +243,7 @@ def plan_objects(
     for src in sources:
         obj = rdir / src.replace(".cpp", ".o")
         objs.append(obj)
-        if not obj.exists():
+        if not verified(obj):
             tmp = rdir / f".{obj.stem}.{os.getpid()}.tmp.o"
             cmd = [cxx, *flags, *include_flags(), *defines, "-c",
                    str(verilator_root() / "include" / src), "-o", str(tmp)]
@@ -216,6 +257,7 @@ def commit_objects(pending: Iterable[PendingObject], *, ok: bool = True) -> None
     try:
         if ok:
             for p in pending:
+                _record_digest(p.final, p.tmp)
                 os.replace(p.tmp, p.final)
     finally:
         for p in pending:

@@ -248,6 +248,10 @@ def implement(unit, library: Library, period_ns: float | None) -> dict:
     _check_library(library, unit, registered)
     lib_hash = file_hash(library.path)
     key = ["implement", verilog, unit.name, lib_hash, period_ns, registered]
+    if library.units.key() is not None:
+        # a liberty in other units than ns/pF/V/nW: never a result of the flows before units
+        # were honoured (ns/pF liberties keep their keys: their numbers did not change)
+        key.append(["units", *library.units.key()])
 
     def compute(work: Path) -> dict:
         try:

@@ -13,6 +13,7 @@ complex-attribute syntax.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from axhdl.errors import InputError
 
-__all__ = ["Group", "Pin", "Cell", "Library", "parse_groups", "load_liberty"]
+__all__ = ["Group", "Pin", "Cell", "Units", "Library", "parse_groups", "load_liberty"]
 
 _TOKEN = re.compile(
     r'"(?:[^"\\]|\\.)*"'  # quoted string
@@ -158,14 +159,123 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class Units:
+    """The SI value of one liberty unit of each quantity the library declares (``time_unit``,
+    ``capacitive_load_unit``, ``voltage_unit``, ``current_unit``, ``leakage_power_unit``,
+    ``pulling_resistance_unit``); an undeclared one takes OpenSTA's default. Internal-power
+    tables are energies in capacitance × voltage² units."""
+
+    time_s: float = 1e-9
+    capacitance_f: float = 1e-12
+    voltage_v: float = 1.0
+    current_a: float = 1e-3
+    leakage_power_w: float = 1e-9
+    pulling_resistance_ohm: float = 1e3
+
+    @property
+    def energy_j(self) -> float:
+        return self.capacitance_f * self.voltage_v * self.voltage_v
+
+    def key(self) -> tuple[float, ...] | None:
+        """None for the units axhdl's own numbers are in (ns, pF, V, nW); else the factors
+        (part of cache keys: results from another unit system are never shared)."""
+        native = Units(current_a=self.current_a,
+                       pulling_resistance_ohm=self.pulling_resistance_ohm)
+        if self == native:
+            return None
+        return (self.time_s, self.capacitance_f, self.voltage_v, self.current_a,
+                self.leakage_power_w, self.pulling_resistance_ohm)
+
+
+_PREFIX = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "": 1.0, "k": 1e3,
+           "M": 1e6}
+
+#: liberty unit attribute -> (SI base symbol, quantity, Units field)
+_UNIT_ATTRS = {
+    "time_unit": ("s", "time", "time_s"),
+    "voltage_unit": ("V", "voltage", "voltage_v"),
+    "current_unit": ("A", "current", "current_a"),
+    "leakage_power_unit": ("W", "power", "leakage_power_w"),
+    "pulling_resistance_unit": ("ohm", "resistance", "pulling_resistance_ohm"),
+}
+
+
+def _si_unit(text: str, base: str) -> float | None:
+    """The SI value of a liberty unit such as ``1ps``, ``10mV``, ``1kohm`` (None if it is not
+    one of ``base``)."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)?\s*([a-zA-Z]*)\s*", text)
+    if not m:
+        return None
+    word = m.group(2)
+    if not word.lower().endswith(base.lower()):
+        return None
+    prefix = word[: len(word) - len(base)]
+    if prefix not in _PREFIX and prefix.lower() in _PREFIX:
+        prefix = prefix.lower()  # 1PS, 1KOHM (but 1MW is mega, 1mW milli)
+    if prefix not in _PREFIX:
+        return None
+    number = float(m.group(1)) if m.group(1) else 1.0
+    value = number * _PREFIX[prefix]
+    return value if value > 0 and math.isfinite(value) else None
+
+
+def _units(group: Group, path: str) -> Units:
+    values = {}
+    for attr, (base, quantity, name) in _UNIT_ATTRS.items():
+        text = group.attrs.get(attr)
+        if text is None:
+            continue
+        value = _si_unit(text, base)
+        if value is None:
+            raise InputError(
+                f"Liberty file {path}: {attr} '{text}' is not a unit of {quantity} "
+                f"(e.g. 1{'n' if base == 's' else ''}{base})"
+            )
+        values[name] = value
+    cap = group.complex_attrs.get("capacitive_load_unit")
+    if cap is not None:
+        value = None
+        if len(cap) == 2:
+            try:
+                scale = float(cap[0])
+            except ValueError:
+                scale = math.nan
+            unit = _si_unit(cap[1], "f")
+            if unit is not None and scale > 0 and math.isfinite(scale):
+                value = scale * unit
+        if value is None:
+            raise InputError(
+                f"Liberty file {path}: capacitive_load_unit ({', '.join(cap)}) is not a unit "
+                f"of capacitance (e.g. (1, pf))"
+            )
+        values["capacitance_f"] = value
+    return Units(**values)
+
+
+@dataclass(frozen=True)
 class Library:
+    """A parsed liberty. Numbers in ``cells`` are in the liberty's own units (``units``);
+    the ``*_in_*`` methods convert."""
+
     path: str
     name: str
     cells: dict[str, Cell]
     time_unit: str
     capacitive_load_unit: tuple[float, str]
     leakage_power_unit: str
+    #: nominal supply voltage in volts (``nom_voltage`` times ``voltage_unit``)
     voltage: float | None
+    units: Units = Units()
+
+    def time_in_ns(self, value: float) -> float:
+        return value * self.units.time_s / 1e-9
+
+    def leakage_in_w(self, value: float) -> float:
+        return value * self.units.leakage_power_w
+
+    def energy_in_pj(self, value: float) -> float:
+        """An internal-power table entry (an energy per transition) in pJ."""
+        return value * self.units.energy_j / 1e-12
 
     def flip_flops(self) -> list[Cell]:
         return [c for c in self.cells.values() if c.sequential and not c.dont_use]
@@ -186,9 +296,7 @@ class Library:
         return best
 
     def cap_in_pf(self, value: float) -> float:
-        scale, unit = self.capacitive_load_unit
-        factor = {"pf": 1.0, "ff": 1e-3, "nf": 1e3}.get(unit.lower(), 1.0)
-        return value * scale * factor
+        return value * self.units.capacitance_f / 1e-12
 
 
 def _float(text: str | None, default: float = 0.0) -> float:
@@ -232,6 +340,8 @@ def _library_from(group: Group, path: str) -> Library:
             dont_use=cg.attrs.get("dont_use", "false") == "true",
         )
     cap = group.complex_attrs.get("capacitive_load_unit", ["1", "pf"])
+    units = _units(group, path)
+    nom_voltage = _float(group.attrs.get("nom_voltage"), 0.0)
     return Library(
         path=path,
         name=group.args[0] if group.args else "",
@@ -239,7 +349,8 @@ def _library_from(group: Group, path: str) -> Library:
         time_unit=group.attrs.get("time_unit", "1ns"),
         capacitive_load_unit=(_float(cap[0], 1.0), cap[1] if len(cap) > 1 else "pf"),
         leakage_power_unit=group.attrs.get("leakage_power_unit", "1nW"),
-        voltage=_float(group.attrs.get("nom_voltage"), 0.0) or None,
+        voltage=(nom_voltage * units.voltage_v) or None,
+        units=units,
     )
 
 

@@ -16,7 +16,7 @@ from axhdl.toolchain import run_tool, yosys_argv
 
 __all__ = [
     "run_yosys", "parse_stat", "parse_transistors", "parse_ltp", "synthesize", "yosys_quote",
-    "local_copy",
+    "local_copy", "unsigned_declarations",
 ]
 
 
@@ -125,6 +125,18 @@ def parse_ltp(text: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+_SIGNED_DECL = re.compile(r"^(\s*(?:input|output|inout|wire|reg))\s+signed\b", re.M)
+
+
+def unsigned_declarations(netlist: str) -> str:
+    """A structural netlist with ``signed`` dropped from its declarations.
+
+    Yosys writes ``input signed [3:0] a;`` for a signed port (a signed imported module, say),
+    which OpenSTA's Verilog reader refuses; a mapped netlist has no arithmetic, so signedness
+    means nothing in it (assignments are bit for bit)."""
+    return _SIGNED_DECL.sub(r"\1", netlist)
+
+
 def synthesize(
     verilog: str,
     top: str,
@@ -165,6 +177,8 @@ def synthesize(
         )
     finally:
         (workdir / lib).unlink(missing_ok=True)
+    netlist = workdir / "netlist.v"
+    netlist.write_text(unsigned_declarations(netlist.read_text()))
     stat = parse_stat((workdir / "stat.txt").read_text())
     if stat["area"] is None:
         raise ToolFailedError("yosys 'stat -liberty' reported no chip area")

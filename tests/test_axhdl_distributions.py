@@ -136,12 +136,15 @@ class TestDistribution:
         a = np.array([-2, -1, 0, 1])
         b = np.array([-4, 3])
         # a codes 2, 3, 0, 1; b codes 4, 3
-        assert d.tile(a, b).tolist() == [[10, 8], [15, 12], [0, 0], [5, 4]]
+        # weights are normalised to probabilities: pa / 6, pb / 36
+        want = np.array([[10, 8], [15, 12], [0, 0], [5, 4]])
+        assert d.tile(a, b) * 216 == pytest.approx(want)
         joint = np.arange(32.0).reshape(4, 8)
         dj = Distribution(2, 3, True, joint=joint)
-        assert dj.tile(np.array([-1]), np.array([-1, 0])).tolist() == [[31, 24]]
-        assert dj.row_weights(np.array([0])).tolist() == [28.0]
-        assert dj.col_weights(np.array([-1])).tolist() == [7 + 15 + 23 + 31]
+        tile = dj.tile(np.array([-1]), np.array([-1, 0]))
+        assert tile * 496 == pytest.approx(np.array([[31, 24]]))
+        assert dj.row_weights(np.array([0])) * 496 == pytest.approx([28.0])
+        assert dj.col_weights(np.array([-1])) * 496 == pytest.approx([7 + 15 + 23 + 31])
 
     def test_sampling_follows_the_weights(self):
         pa = np.array([0, 1, 0, 3.0])
@@ -165,6 +168,37 @@ class TestDistribution:
             Distribution(2, 2, False, pa=np.ones(4), joint=np.ones((4, 4)))
         assert str(e.value) == "A joint distribution excludes per-operand ones"
 
+    @pytest.mark.parametrize("scale", [2.0**-1000, 1e-300, 1e-30, 1.0, 1e30, 1e300, 1e307])
+    def test_sampling_is_scale_invariant(self, scale):
+        """Scaled weights draw the same codes (a cumulative sum of 1e307-sized weights
+        overflows unless the weights are normalised first)."""
+        rng = np.random.default_rng(4)
+        pa = rng.integers(0, 9, 64).astype(float)
+        joint = rng.integers(0, 9, (16, 64)).astype(float)
+        want = Distribution(6, 6, True, pa=pa, pb=pa).sample(np.random.default_rng(9), 5000)
+        got = Distribution(6, 6, True, pa=pa * scale, pb=pa * scale).sample(
+            np.random.default_rng(9), 5000)
+        assert [g.tolist() for g in got] == [w.tolist() for w in want]
+        want = Distribution(4, 6, False, joint=joint).sample(np.random.default_rng(9), 5000)
+        got = Distribution(4, 6, False, joint=joint * scale).sample(
+            np.random.default_rng(9), 5000)
+        assert [g.tolist() for g in got] == [w.tolist() for w in want]
+
+    def test_weights_are_probabilities(self):
+        d = Distribution(2, 2, False, pa=np.array([1.0, 0, 1, 2]) * 1e300,
+                         joint=None, pb=np.array([0, 0, 0, 5e-310]))
+        assert d.pa.tolist() == [0.25, 0, 0.25, 0.5] and d.pb.tolist() == [0, 0, 0, 1]
+
+    @pytest.mark.parametrize("bad,message", [
+        (np.array([1.0, -1.0, 0, 0]), "Weights of operand a must be non-negative: entry 1 is -1.0"),
+        (np.array([1.0, np.inf, 0, 0]), "Weights of operand a must be finite: entry 1 is inf"),
+        (np.zeros(4), "Weights of operand a are all zero"),
+    ])
+    def test_bad_weights(self, bad, message):
+        with pytest.raises(ValueError) as e:
+            Distribution(2, 2, False, pa=bad)
+        assert str(e.value) == message
+
     def test_histogram_from_samples(self):
         assert histogram_from_samples([-1, -1, 2], 2, True).tolist() == [0, 0, 1, 2]
 
@@ -184,4 +218,4 @@ class TestFromFiles:
         info = d.describe()
         assert info["kind"] == "independent" and set(info) == {"kind", "b"}
         assert len(info["b"]["sha256"]) == 64
-        assert d.pa is None and d.pb.tolist() == [0, 1, 1, 1] + [0] * 12
+        assert d.pa is None and d.pb.tolist() == [0, 1 / 3, 1 / 3, 1 / 3] + [0] * 12

@@ -2,6 +2,7 @@
 exactly the metrics of the same function computed in Python; every refusal is one message."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -108,6 +109,10 @@ def files(tmp_path_factory):
         "  wire signed [8:0] full = x * y;\n"
         "  assign z = full[8:2];\n"
         "endmodule\n")
+    (d / "sab.v").write_text(
+        "module sab(input signed [3:0] a, input signed [3:0] b, output signed [7:0] p);\n"
+        "  assign p = a * b;\n"
+        "endmodule\n")
     (d / "plain.v").write_text(
         "module plain(input [2:0] a, input [2:0] b, output [5:0] p);\n"
         "  assign p = (a * b) ^ {5'b0, a[0] & b[0]};\n"
@@ -191,6 +196,111 @@ class TestImport:
         assert unit.info["source"]["sha256"] == unit.circuit.sha256
 
 
+class TestSynthesis:
+    """Signed imported units synthesize (issue 12): OpenSTA reads no ``signed`` port."""
+
+    def test_wrapper_ports_are_plain_vectors(self, files):
+        unit = make_unit(f"verilog:path={files / 'smul.v'},top=smul,a=x,b=y,p=z,signed=true,"
+                         f"shift=2")
+        wrapper = unit.sources()[0].text
+        assert "signed" not in wrapper
+        assert "input  wire [3:0] a," in wrapper and "output wire [8:0] p" in wrapper
+
+    @pytest.mark.parametrize("spec", [
+        "verilog:path={d}/smul.v,top=smul,a=x,b=y,p=z,signed=true,shift=2",  # wrapped
+        "verilog:path={d}/sab.v,top=sab,signed=true",  # its own signed ports a, b, p
+    ])
+    def test_signed_import_through_ppa(self, files, spec):
+        from axhdl.synth.flow import ppa
+
+        unit = make_unit(spec.format(d=files))
+        r = ppa(unit, vectors=300, prove=True)
+        assert r.equivalence["equivalent"] is True  # the netlist is the imported function
+        assert r.area > 0 and 0 < r.delay_ns < 10 and r.energy_pj > 0
+        base = make_unit(r.baseline.spec)
+        assert base.family == "exact" and base.signed
+        assert (base.a_width, base.b_width) == (unit.a_width, unit.b_width)
+        netlist = open(r.netlist).read()
+        assert "signed" not in netlist
+
+
+def _edit_table(path):
+    table = np.load(path)
+    table[5] ^= 1  # a valid .npy with one result changed
+    np.save(path, table)
+
+
+IMPORT_DAMAGE = {
+    "random bytes in the table": ("table.npy", lambda p: p.write_bytes(b"\x93NUMPY" * 40)),
+    "truncated table": ("table.npy", lambda p: p.write_bytes(p.read_bytes()[:100])),
+    "edited table value": ("table.npy", _edit_table),
+    "table missing": ("table.npy", lambda p: p.unlink()),
+    "truncated harness": ("harness", lambda p: p.write_bytes(p.read_bytes()[:4096])),
+    "harness missing": ("harness", lambda p: p.unlink()),
+    "random bytes in meta.json": ("meta.json", lambda p: p.write_bytes(bytes(range(200)))),
+    "edited meta.json": ("meta.json", lambda p: p.write_text(
+        p.read_text().replace('"width": 4', '"width": 3', 1))),
+    "source copy edited": ("source.v", lambda p: p.write_text(p.read_text() + "\n")),
+    "digest missing": ("digest.json", lambda p: p.unlink()),
+}
+
+
+class TestCacheDamage:
+    """A damaged import (table, harness, description) is detected by the entry's digest,
+    reported on one line, discarded and rebuilt: the same results as a clean import."""
+
+    @pytest.mark.parametrize("kind", sorted(IMPORT_DAMAGE))
+    def test_every_damage_is_detected(self, files, tmp_path, kind):
+        """The entry of a clean import, copied and damaged: refused, with the reason."""
+        clean = make_unit(f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O")
+        assert imported_mod._read_entry(clean.circuit.directory)[1] is None
+        copy = tmp_path / "entry"
+        shutil.copytree(clean.circuit.directory, copy)
+        name, damage = IMPORT_DAMAGE[kind]
+        damage(copy / name)
+        circuit, reason = imported_mod._read_entry(copy)
+        assert circuit is None and reason
+
+    # rebuilding compiles C++: two kinds end to end (one in the table, one in the program)
+    @pytest.mark.parametrize("kind", ["edited table value", "truncated harness"])
+    def test_damaged_import_heals(self, files, cache, tmp_path, monkeypatch, capsys, kind):
+        spec = f"verilog:path={files / 'trunc4.v'},top=trunc4,a=A,b=B,p=O"
+        make_unit(spec)
+        # a copy of the module's cache (the compiled run-time library included) to damage
+        shutil.copytree(cache, tmp_path / "cache", ignore=shutil.ignore_patterns("cosim"))
+        monkeypatch.setenv("AXHDL_CACHE", str(tmp_path / "cache"))
+        clean = make_unit(spec)
+        a, b = operand_grid(clean)
+        want = clean.model(a, b)
+        entry = clean.circuit.directory
+        name, damage = IMPORT_DAMAGE[kind]
+        damage(entry / name)
+        capsys.readouterr()
+        healed = make_unit(spec)
+        err = capsys.readouterr().err
+        assert err.startswith(f"axhdl: warning: cache entry {entry} is damaged (")
+        assert err.endswith("); discarded, computing it again\n") and err.count("\n") == 1
+        assert healed.circuit.directory == entry
+        assert (healed.model(a, b) == want).all()
+        assert (healed.circuit.evaluate(a & 15, b & 15) == want).all()
+        assert exhaustive_metrics(healed) == exhaustive_metrics(clean)
+        make_unit(spec)  # healed for good: silent
+        assert capsys.readouterr().err == ""
+
+    def test_wide_import_without_table_heals(self, files, cache, tmp_path, monkeypatch,
+                                             capsys):
+        spec = f"verilog:path={files / 'wide.v'},top=wide"
+        make_unit(spec)
+        shutil.copytree(cache, tmp_path / "cache", ignore=shutil.ignore_patterns("cosim"))
+        monkeypatch.setenv("AXHDL_CACHE", str(tmp_path / "cache"))
+        entry = make_unit(spec).circuit.directory
+        (entry / "harness").write_bytes(b"#!/bin/sh\nexit 3\n")
+        capsys.readouterr()
+        unit = make_unit(spec)
+        assert "is damaged (harness differs from its digest)" in capsys.readouterr().err
+        assert (unit.model(np.array([7]), np.array([6])) == [43]).all()
+
+
 class TestErrors:
     def test_file_missing(self, tmp_path):
         with pytest.raises(SpecError) as e:
@@ -268,6 +378,108 @@ class TestErrors:
         assert str(e.value) == (f"{path}: module 'top' is sequential (edge-triggered logic in "
                                 f"module 'dff', line 2); only combinational multipliers can be "
                                 f"imported")
+
+    # every kind of state a module without a clock input can hold (issue 12): each is
+    # refused with one line naming the file, the module and what was found
+    STATEFUL = {
+        "running value": (
+            ("module acc(input [3:0] a, input [3:0] b, output [7:0] p);\n"
+             "  reg [7:0] s;\n  always @(a or b) s = s + a * b;\n  assign p = s;\n"
+             "endmodule\n"),
+            "acc", ("a running value: the always block in module 'acc', line 3, reads 's' "
+                    "before assigning it")),
+        "combinational loop": (
+            ("module acc2(input [3:0] a, input [3:0] b, output [7:0] p);\n"
+             "  reg [7:0] s;\n  always @* s = s + a * b;\n  assign p = s;\nendmodule\n"),
+            "acc2", ("a running value: the always block in module 'acc2', line 3, reads 's' "
+                     "before assigning it")),
+        "incomplete sensitivity list": (
+            ("module inc(input [3:0] a, input [3:0] b, output reg [7:0] p);\n"
+             "  always @(a) p = a * b;\nendmodule\n"),
+            "inc", ("a held value: the always block in module 'inc', line 2, reads 'b' but is "
+                    "not sensitive to it")),
+        "latch": (
+            ("module lat(input [3:0] a, input [3:0] b, output reg [7:0] p);\n"
+             "  always @* if (a[0]) p = a * b;\nendmodule\n"),
+            "lat", ("a latch: not every path of the always block in module 'lat', line 2, "
+                    "assigns 'p'")),
+        "latch in a submodule": (
+            ("module inner(input [3:0] x, output reg [3:0] y);\n"
+             "  always @* if (x[3]) y = x;\nendmodule\n"
+             "module outer(input [3:0] a, input [3:0] b, output [7:0] p);\n"
+             "  wire [3:0] t;\n  inner u(.x(a), .y(t));\n  assign p = t * b;\nendmodule\n"),
+            "outer", ("a latch: not every path of the always block in module 'inner', "
+                      "line 2, assigns 't'")),
+        "always_latch": (
+            ("module latff(input [3:0] a, input [3:0] b, output reg [7:0] p);\n"
+             "  always_latch if (a[0]) p = a * b;\nendmodule\n"),
+            "latff", "a latch: always_latch in module 'latff', line 2"),
+        "partial latch": (
+            ("module part(input [3:0] a, input [3:0] b, output reg [7:0] p);\n"
+             "  always @* begin p[3:0] = a; if (b[0]) p[7:4] = b; end\nendmodule\n"),
+            "part", None),
+        "initial value": (
+            ("module ini(input [3:0] a, input [3:0] b, output [7:0] p);\n"
+             "  reg [7:0] s = 8'd3;\n  assign p = a * b + s;\nendmodule\n"),
+            "ini", "an initial value of 's' in module 'ini', line 2"),
+        "initial block": (
+            ("module inb(input [3:0] a, input [3:0] b, output [7:0] p);\n"
+             "  reg [7:0] s;\n  initial s = 8'd1;\n  assign p = a * b + s;\nendmodule\n"),
+            "inb", "an initial block in module 'inb', line 3"),
+        "loop through assignments": (
+            ("module lp(input [3:0] a, input [3:0] b, output [7:0] p);\n"
+             "  wire [7:0] s;\n  assign s = s + a * b;\n  assign p = s;\nendmodule\n"),
+            "lp", "a combinational loop: its evaluation does not settle"),
+        "internal clock": (
+            ("module ck(input [3:0] a, input [3:0] b, output reg [7:0] p);\n"
+             "  reg clk;\n  always @(a) clk = ~clk;\n  always @(posedge clk) p <= a * b;\n"
+             "endmodule\n"),
+            "ck", "edge-triggered logic in module 'ck', line 4"),
+    }
+
+    @pytest.mark.parametrize("kind", sorted(STATEFUL))
+    def test_state_is_refused(self, tmp_path, kind, capsys):
+        text, top, found = self.STATEFUL[kind]
+        path = tmp_path / "state.v"
+        path.write_text(text)
+        with pytest.raises(InputError) as e:
+            import_verilog(path, top)
+        msg = str(e.value)
+        assert "\n" not in msg
+        if found is None:  # only its behaviour shows it: outputs depend on earlier inputs
+            assert re.fullmatch(
+                rf"{re.escape(str(path))}: module 'part' is sequential \(its output depends "
+                rf"on earlier inputs: a=\d+, b=\d+ gave p=\d+, then p=\d+\); only "
+                rf"combinational multipliers can be imported", msg), msg
+        else:
+            assert msg == (f"{path}: module '{top}' is sequential ({found}); only "
+                           f"combinational multipliers can be imported")
+        # the CLI: one line, exit 2, no traceback, nothing characterised
+        status = main(["metrics", f"verilog:path={path},top={top}", "--json"])
+        out, err = capsys.readouterr()
+        assert status == 2 and out == "" and err.count("\n") == 1
+        assert "is sequential (" in err and "Traceback" not in err
+
+    def test_combinational_always_blocks_are_accepted(self, tmp_path):
+        """Temporaries written before they are read, loops, functions, net initialisers and
+        complete sensitivity lists are combinational."""
+        path = tmp_path / "ok.v"
+        path.write_text(
+            "module okm(input [3:0] a, input [3:0] b, output [7:0] p);\n"
+            "  reg [7:0] t, t2;\n  reg [3:0] u;\n  integer i;\n"
+            "  wire [7:0] w = a * b;\n"
+            "  function [7:0] f(input [3:0] x); reg [7:0] y; begin y = x; f = y + 1; end\n"
+            "  endfunction\n"
+            "  always @(a or b) begin u = b; t = u * a; end\n"
+            "  always @* begin\n"
+            "    t2 = 0;\n"
+            "    for (i = 0; i < 4; i = i + 1) if (b[i]) t2 = t2 + (a << i);\n"
+            "  end\n"
+            "  assign p = f(t[3:0]) - 1 + t2 - t + w - t2 + t[7:4] * 16;\n"
+            "endmodule\n")
+        unit = make_unit(f"verilog:path={path},top=okm")
+        a, b = operand_grid(unit)
+        assert (unit.model(a, b) == a * b).all()
 
     def test_other_inputs(self, tmp_path):
         path = tmp_path / "en.v"

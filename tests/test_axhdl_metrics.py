@@ -537,3 +537,102 @@ class TestCommand:
         assert status == 2
         assert err == (f"axhdl metrics: {tmp_path / 'a.npy'}: sample value 99 is outside the "
                        f"range 0..15 of the 4-bit unsigned operand a\n")
+
+
+class TestScaleInvariance:
+    """Any positive scaling of a distribution's weights gives the same metrics (issue 12):
+    bit for bit when the scale is a power of two (exact in floating point), to a few ulp
+    otherwise (the scaled weights themselves are rounded)."""
+
+    EXACT_SCALES = (2.0**-1000, 2.0**-60, 2.0**70, 2.0**1000)
+    SCALES = (1e-300, 1e-30, 1e30, 1e300)
+    SPECS = ("truncated:width=6,k=6", "truncated:a_width=4,b_width=5,k=4,signed=true")
+
+    @staticmethod
+    def _weights(unit, seed=11):
+        rng = np.random.default_rng(seed)
+        pa = rng.integers(0, 9, 1 << unit.a_width).astype(float)
+        pb = rng.integers(0, 9, 1 << unit.b_width).astype(float)
+        joint = rng.integers(0, 9, (1 << unit.a_width, 1 << unit.b_width)).astype(float)
+        return pa, pb, joint
+
+    def _all(self, unit, pa, pb, joint, samples=None):
+        na, nb, s = unit.a_width, unit.b_width, unit.signed
+        out = []
+        for dist in (Distribution(na, nb, s, pa=pa), Distribution(na, nb, s, pa=pa, pb=pb),
+                     Distribution(na, nb, s, joint=joint)):
+            out.append(characterize(unit, dist=dist, samples=samples, seed=5).metrics)
+        return out
+
+    @pytest.mark.parametrize("spec", SPECS)
+    @pytest.mark.parametrize("samples", [None, 3000])
+    def test_power_of_two_scales_are_bit_identical(self, spec, samples):
+        unit = make_unit(spec)
+        pa, pb, joint = self._weights(unit)
+        want = self._all(unit, pa, pb, joint, samples)
+        assert want[0]["er"] > 0 and want[2]["mae"] > 0
+        for c in self.EXACT_SCALES:
+            assert self._all(unit, pa * c, pb * c, joint * c, samples) == want, c
+        got = self._all(unit, pa * 2.0**-1000, pb * 2.0**1000, joint, samples)
+        assert got == want
+
+    @pytest.mark.parametrize("spec", SPECS)
+    @pytest.mark.parametrize("samples", [None, 3000])
+    def test_decimal_scales_agree_to_rounding(self, spec, samples):
+        unit = make_unit(spec)
+        pa, pb, joint = self._weights(unit)
+        want = self._all(unit, pa, pb, joint, samples)
+        for c in self.SCALES:
+            for got, ref in zip(self._all(unit, pa * c, pb * c, joint * c, samples), want):
+                assert_metrics_equal(got, ref, rel=1e-14)
+        got = self._all(unit, pa * 1e-300, pb * 1e300, joint, samples)
+        for g, ref in zip(got, want):
+            assert_metrics_equal(g, ref, rel=1e-14)
+
+    def test_tiny_histogram_file_still_sees_the_error(self, capsys, tmp_path):
+        """A histogram of 1e-300-sized weights: the truncated unit is not reported exact."""
+        unit = make_unit("truncated:width=4,k=3")
+        np.savez(tmp_path / "a.npz", histogram=np.arange(1, 17) * 1e-300)
+        np.savez(tmp_path / "b.npz", histogram=np.arange(1, 17) * 1e-300)
+        status, out, _ = _run(capsys, "metrics", unit.spec, "--dist-a", str(tmp_path / "a.npz"),
+                              "--dist-b", str(tmp_path / "b.npz"), "--json")
+        a, b = operand_grid(unit)
+        w = (a + 1) * (b + 1)
+        assert status == 0
+        assert_metrics_equal(json.loads(out)["metrics"], naive_metrics(unit, w), rel=1e-11)
+
+    def test_huge_joint_histogram_has_no_overflow(self, capsys, tmp_path):
+        unit = make_unit("truncated:width=4,k=3")
+        joint = np.random.default_rng(2).integers(1, 9, (16, 16)).astype(float)
+        np.save(tmp_path / "j.npy", joint * 1.5e306)
+        status, out, err = _run(capsys, "metrics", unit.spec, "--dist-joint",
+                                str(tmp_path / "j.npy"), "--json")
+        assert status == 0 and err == ""
+        a, b = operand_grid(unit)
+        assert_metrics_equal(json.loads(out)["metrics"], naive_metrics(unit, joint[a, b]),
+                             rel=1e-11)
+
+    def test_wce_over_pairs_whose_weight_product_underflows(self):
+        """Weights 2^-600 and 2^-600 of a and b: their product (2^-1200) is not representable,
+        yet the pair has positive probability and counts for the worst case."""
+        unit = make_unit("truncated:width=4,k=4")
+        pa = np.zeros(16)
+        pa[1], pa[15] = 1.0, 2.0**-600
+        pb = np.zeros(16)
+        pb[3], pb[15] = 1.0, 2.0**-600
+        m = characterize(unit, dist=Distribution(4, 4, False, pa=pa, pb=pb)).metrics
+        a, b = np.array([15]), np.array([15])
+        assert m["wce"] == abs(int(unit.model(a, b)[0]) - 225)
+        assert m["mean_ed"] == -3.0  # (1, 3) carries all of the representable weight
+
+    def test_error_metrics_weights_are_scale_invariant(self):
+        unit = make_unit("truncated:width=5,k=4")
+        a, b = operand_grid(unit)
+        w = (a % 3).astype(float)
+        want = error_metrics(unit.model(a, b), a * b, scale=2.0**10, weights=w)
+        for c in (2.0**-1060, 2.0**1000):
+            assert error_metrics(unit.model(a, b), a * b, scale=2.0**10, weights=w * c) == want
+        for c in (1e-300, 1e300):
+            assert_metrics_equal(
+                error_metrics(unit.model(a, b), a * b, scale=2.0**10, weights=w * c), want,
+                rel=1e-14)

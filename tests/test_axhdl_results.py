@@ -90,3 +90,81 @@ class TestRecord:
         assert "extra" not in o and o.get("extra", "-") == "-"
         with pytest.raises(KeyError):
             o["extra"]
+
+
+# -- damaged cache entries heal (issue 12) -------------------------------------------------------
+
+
+def _stage(calls):
+    def compute(work):
+        calls.append(1)
+        (work / "netlist.v").write_text("module m; endmodule\n" * 50)
+        (work / "sub").mkdir()
+        (work / "sub" / "table.bin").write_bytes(bytes(range(256)) * 4)
+        return {"area": 1907.0, "cells": 105, "names": ["a", "b"]}
+    return compute
+
+
+def _random_bytes(p):
+    p.write_bytes(bytes([0xff, 0xfe, 0x00, 0x9c]) * 64)
+
+
+def _truncate(p):
+    p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+
+
+def _edit_value(p):
+    p.write_text(p.read_text().replace("1907.0", "1.0"))
+
+
+DAMAGE = {
+    "random bytes in result.json": ("result.json", _random_bytes),
+    "truncated result.json": ("result.json", _truncate),
+    "edited value in result.json": ("result.json", _edit_value),
+    "empty result.json": ("result.json", lambda p: p.write_bytes(b"")),
+    "result.json missing": ("result.json", lambda p: p.unlink()),
+    "truncated netlist": ("netlist.v", _truncate),
+    "netlist missing": ("netlist.v", lambda p: p.unlink()),
+    "nested file edited": ("sub/table.bin", lambda p: p.write_bytes(b"\0" * 1024)),
+    "nested file missing": ("sub/table.bin", lambda p: p.unlink()),
+    "digest missing": ("digest.json", lambda p: p.unlink()),
+    "random bytes in digest": ("digest.json", _random_bytes),
+    "digest of another shape": ("digest.json", lambda p: p.write_text("[1, 2]")),
+    "digest edited": ("digest.json",
+                      lambda p: p.write_text(p.read_text().replace('"', "'", 1))),
+}
+
+
+class TestDamagedEntries:
+    @pytest.mark.parametrize("kind", sorted(DAMAGE))
+    def test_damage_is_detected_discarded_and_recomputed(self, kind, capsys):
+        calls = []
+        key = ["damage", kind]
+        clean, where = cached_stage("d", key, _stage(calls))
+        netlist = (where / "netlist.v").read_text()
+        name, damage = DAMAGE[kind]
+        damage(where / name)
+        again, where2 = cached_stage("d", key, _stage(calls))
+        assert again == clean and where2 == where and len(calls) == 2
+        assert (where / "netlist.v").read_text() == netlist
+        err = capsys.readouterr().err
+        assert err.startswith(f"axhdl: warning: cache entry {where} is damaged (")
+        assert err.endswith("); discarded, computing it again\n") and err.count("\n") == 1
+        # healed: the next run is served from the cache, silently
+        assert cached_stage("d", key, _stage(calls)) == (clean, where) and len(calls) == 2
+        assert capsys.readouterr().err == ""
+
+    def test_entry_replaced_by_a_file(self, capsys):
+        calls = []
+        clean, where = cached_stage("d", ["file"], _stage(calls))
+        import shutil
+
+        shutil.rmtree(where)
+        where.write_text("not a directory")
+        assert cached_stage("d", ["file"], _stage(calls)) == (clean, where)
+        assert "is damaged" in capsys.readouterr().err and len(calls) == 2
+
+    def test_the_digest_names_every_file(self):
+        _, where = cached_stage("d", ["digest"], _stage([]))
+        digest = json.loads((where / "digest.json").read_text())
+        assert sorted(digest["sha256"]) == ["netlist.v", "result.json", "sub/table.bin"]

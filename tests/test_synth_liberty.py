@@ -94,6 +94,66 @@ class TestLibrary:
         assert tiny.capacitive_load_unit == (10.0, "ff")
         assert tiny.cap_in_pf(0.002) == pytest.approx(0.002 * 10 * 1e-3)
         assert tiny.voltage == 1.2
+        assert tiny.time_in_ns(250) == pytest.approx(0.25)
+        # undeclared: OpenSTA's defaults (leakage 1 nW, 1 V)
+        assert tiny.leakage_in_w(0.25) == pytest.approx(0.25e-9)
+
+    def test_every_declared_unit_is_read(self, tmp_path):
+        """NanGate 15 nm's unit block (ps, pW, fF) with a voltage in mV: values convert."""
+        path = tmp_path / "ng.lib"
+        path.write_text(SNIPPET.replace('time_unit : "1ps";', (
+            'time_unit : "1ps"; leakage_power_unit : "1pW"; voltage_unit : "1mV"; '
+            'current_unit : "1uA"; pulling_resistance_unit : "1kohm";')).replace(
+            "capacitive_load_unit (10, ff)", "capacitive_load_unit (1,ff)").replace(
+            "nom_voltage : 1.2", "nom_voltage : 800"))
+        lib = load_liberty(path)
+        u = lib.units
+        assert (u.time_s, u.capacitance_f, u.voltage_v, u.current_a, u.leakage_power_w,
+                u.pulling_resistance_ohm) == pytest.approx((1e-12, 1e-15, 1e-3, 1e-6, 1e-12,
+                                                            1e3))
+        assert lib.voltage == pytest.approx(0.8)
+        assert lib.time_in_ns(87.3) == pytest.approx(0.0873)
+        assert lib.cap_in_pf(2.5) == pytest.approx(2.5e-3)
+        assert lib.leakage_in_w(775.6) == pytest.approx(775.6e-12)
+        assert lib.energy_in_pj(1.0) == pytest.approx(1e-15 * 1e-6 / 1e-12)
+        assert u.key() is not None
+
+    def test_osu_units_are_the_native_ones(self):
+        lib = load_liberty(OSU018_LIBERTY)
+        assert lib.units.key() is None  # their cache keys did not change
+        assert lib.time_in_ns(1.5) == 1.5 and lib.cap_in_pf(0.01) == 0.01
+
+    @pytest.mark.parametrize("decl,message", [
+        ('time_unit : "1parsec";', "time_unit '1parsec' is not a unit of time (e.g. 1ns)"),
+        ('time_unit : "fast";', "time_unit 'fast' is not a unit of time (e.g. 1ns)"),
+        ('time_unit : "0ns";', "time_unit '0ns' is not a unit of time (e.g. 1ns)"),
+        ('voltage_unit : "1mA";', "voltage_unit '1mA' is not a unit of voltage (e.g. 1V)"),
+        ('leakage_power_unit : "1nJ";',
+         "leakage_power_unit '1nJ' is not a unit of power (e.g. 1W)"),
+        ('pulling_resistance_unit : "1xohm";',
+         "pulling_resistance_unit '1xohm' is not a unit of resistance (e.g. 1ohm)"),
+        ("capacitive_load_unit (1, pH);",
+         "capacitive_load_unit (1, pH) is not a unit of capacitance (e.g. (1, pf))"),
+        ("capacitive_load_unit (-1, ff);",
+         "capacitive_load_unit (-1, ff) is not a unit of capacitance (e.g. (1, pf))"),
+    ])
+    def test_bad_unit_is_one_line_naming_it(self, tmp_path, decl, message):
+        path = tmp_path / "bad.lib"
+        text = SNIPPET.replace('time_unit : "1ps";', "").replace(
+            "capacitive_load_unit (10, ff);", "")
+        path.write_text(text.replace("library(tiny) {", "library(tiny) {\n  " + decl))
+        with pytest.raises(InputError) as e:
+            load_liberty(path)
+        assert str(e.value) == f"Liberty file {path.resolve()}: {message}"
+
+    @pytest.mark.parametrize("text,value", [
+        ("1ps", 1e-12), ("10ps", 1e-11), ("100ps", 1e-10), ("1ns", 1e-9), ("1PS", 1e-12),
+        ("1 ns", 1e-9), ("ns", 1e-9),
+    ])
+    def test_time_unit_spellings(self, tmp_path, text, value):
+        path = tmp_path / "t.lib"
+        path.write_text(SNIPPET.replace('"1ps"', f'"{text}"'))
+        assert load_liberty(path).units.time_s == pytest.approx(value, rel=1e-12)
 
     @pytest.mark.parametrize("path", [OSU018_LIBERTY, OSU035_LIBERTY])
     def test_osu_areas_match_the_text(self, path):

@@ -22,6 +22,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from axhdl.distributions import normalised
+
 from .definitions import CI_KEYS, METRIC_KEYS, Z95, wilson_interval
 
 __all__ = ["Moments", "VecMoments", "Partial", "error_metrics"]
@@ -183,14 +185,18 @@ class Partial:
             else:
                 self.per_weight.merge_from(o.per_weight)
 
-    def add(self, ed: np.ndarray, exact: np.ndarray, w: np.ndarray | None = None) -> None:
-        """Add paired errors ``ed`` and exact results (same shape); ``w`` weights or None."""
+    def add(self, ed: np.ndarray, exact: np.ndarray, w: np.ndarray | None = None,
+            support: np.ndarray | None = None) -> None:
+        """Add paired errors ``ed`` and exact results (same shape); ``w`` weights or None.
+
+        ``support`` (with ``w``): which pairs are possible, i.e. count for the maxima (default
+        ``w > 0``; a probability that underflowed to 0.0 is still possible)."""
         ed = ed.ravel()
         exact = exact.ravel()
         self.pairs += ed.size
         if w is not None:
             w = w.ravel()
-            keep = w > 0
+            keep = w > 0 if support is None else support.ravel()
             w_total = float(w.sum())
             w_red_total = float(w[exact != 0].sum())
             sel = keep & (ed != 0)
@@ -307,14 +313,23 @@ class Partial:
 
 def error_metrics(approx, exact, *, scale: float, weights=None) -> dict[str, float]:
     """Every metric of DESIGN.md §3 from paired results; ``weights`` (same shape, ≥ 0)
-    turns each average into its distribution-weighted form. ``mae_pct`` and ``wce_pct`` are
+    turns each average into its distribution-weighted form (they are normalised first, so any
+    positive scaling of them gives the same numbers). ``mae_pct`` and ``wce_pct`` are
     normalised by ``scale`` (a unit's ``operation.error_scale``: 2^(na+nb) for a product),
     ``nmed`` by the largest |exact| among the given pairs."""
     approx = np.asarray(approx, dtype=np.int64).ravel()
     exact = np.asarray(exact, dtype=np.int64).ravel()
     acc = Partial(weighted=weights is not None)
-    w = None if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+    w = support = None
+    if weights is not None:
+        raw = np.asarray(weights, dtype=np.float64).ravel()
+        if raw.shape != approx.shape:
+            raise ValueError(f"weights must have one entry per pair ({approx.size}), "
+                             f"not {raw.size}")
+        # probabilities (scaling the weights changes nothing); the support from the weights
+        # as given
+        w, support = normalised(raw, "the operand pairs"), raw > 0
     if approx.size:
-        acc.add(approx - exact, exact, w)
+        acc.add(approx - exact, exact, w, support)
     max_exact = float(np.abs(exact).max()) if exact.size else 0.0
     return acc.metrics(scale=scale, max_exact=max_exact)

@@ -131,13 +131,13 @@ class _Job:
 _JOB: _Job | None = None  # the job a forked worker inherits
 
 
-def _tile(job: _Job, acc: Partial, a: np.ndarray, b: np.ndarray, w) -> None:
+def _tile(job: _Job, acc: Partial, a: np.ndarray, b: np.ndarray, w, support=None) -> None:
     A, B = a[:, None], b[None, :]
     shape = (a.size, b.size)
     approx = np.broadcast_to(job.model(A, B), shape)
     exact = np.broadcast_to(np.asarray(job.unit.exact(A, B), dtype=np.int64), shape)
     ed = approx - exact
-    acc.add(ed, exact, w)
+    acc.add(ed, exact, w, support)
     if job.per_weight is not None:
         wt = np.ones(shape) if w is None else w
         edf = ed.astype(np.float64)
@@ -166,8 +166,8 @@ def _run_rows(bounds: tuple[int, int]) -> Partial:
         acc.per_weight = VecMoments.zeros(n)
     a_all, b_all = job.a_vals[i0:i1], job.b_vals
     if job.dist is not None:
-        a_all = a_all[job.dist.row_weights(a_all) > 0]
-        b_all = b_all[job.dist.col_weights(b_all) > 0]
+        a_all = a_all[job.dist.row_support(a_all)]
+        b_all = b_all[job.dist.col_support(b_all)]
     if not a_all.size or not b_all.size:
         return acc
     cols = min(b_all.size, TILE)
@@ -176,8 +176,10 @@ def _run_rows(bounds: tuple[int, int]) -> Partial:
         a = a_all[r:r + rows]
         for c in range(0, b_all.size, cols):
             b = b_all[c:c + cols]
-            w = None if job.dist is None else job.dist.tile(a, b)
-            _tile(job, acc, a, b, w)
+            if job.dist is None:
+                _tile(job, acc, a, b, None)
+            else:
+                _tile(job, acc, a, b, job.dist.tile(a, b), job.dist.support(a, b))
     return acc
 
 

@@ -1,7 +1,9 @@
 # axhdl timing and power run for OpenSTA (sta -no_init -no_splash -exit sta.tcl).
 # Words between at-signs are placeholders, filled in by axhdl.synth.sta.run_sta().
-set_cmd_units -time ns -capacitance pF -power W
 read_liberty @liberty@
+# after read_liberty: the first liberty read sets the command units to its own (ps for a
+# picosecond liberty); axhdl's numbers are ns, pF, W whatever the liberty's units
+set_cmd_units -time ns -capacitance pF -power W
 read_verilog netlist.v
 link_design @top@
 @clock@
