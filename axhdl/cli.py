@@ -22,6 +22,7 @@ COMMANDS = {
     "verify": "verify",
     "prove": "prove",
     "synth": "synth",
+    "dnn": "dnn",
     "import-verilog": "import_verilog",
     "demo": "demo",
 }

@@ -12,6 +12,12 @@ spec string and in a spec as a spec in parentheses. ``unit_kind`` names the kind
 must be; ``unit_params`` ties the sub-unit's parameters to expressions over the parameters
 validated before it (``{"a_width": "a_width"}``, ``{"width": "mul.p_width"}``). A default is
 a spec string whose tied parameters are filled in from those expressions.
+
+A parameter of kind :data:`UNITS` holds a non-empty list of such units (one per row of a PE
+array, say): in a spec, unit specs in parentheses separated by ``;`` (or ``,``),
+``row_muls=(drum:width=8,k=4);(exact:width=8)``; in Python a list of units or spec strings.
+Each unit is checked against ``unit_kind`` and ``unit_params`` as a single one is; errors name
+the item (counted from 1). The list's length is the owning family's rule.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from .errors import SpecError
 __all__ = [
     "REQUIRED",
     "UNIT",
+    "UNITS",
     "Param",
     "validate_params",
     "parse_value",
@@ -48,6 +55,15 @@ class _UnitKind:
 #: The ``kind`` of a parameter whose value is an arithmetic unit (see the module docstring).
 UNIT: Any = _UnitKind()
 
+
+class _UnitListKind:
+    def __repr__(self) -> str:
+        return "UNITS"
+
+
+#: The ``kind`` of a parameter whose value is a tuple of arithmetic units (module docstring).
+UNITS: Any = _UnitListKind()
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _TYPE_NAMES = {int: "int", bool: "bool", str: "str", tuple: "int-list"}
@@ -57,7 +73,9 @@ _TYPE_NAMES = {int: "int", bool: "bool", str: "str", tuple: "int-list"}
 class Param:
     """One parameter of a unit family.
 
-    ``kind`` is ``int``, ``bool``, ``str``, ``tuple`` (a tuple of ints) or :data:`UNIT`.
+    ``kind`` is ``int``, ``bool``, ``str``, ``tuple`` (a tuple of ints), :data:`UNIT` or
+    :data:`UNITS` (a tuple of units, each held to ``unit_kind`` and ``unit_params``; its
+    default must be ``REQUIRED`` or ``None``).
     ``min``/``max`` are ints or expressions over previously validated parameters; ``choices``
     restricts ``str`` (or ``int``) values; ``default`` may be ``REQUIRED`` or ``None``
     (optional, absent). A ``UNIT`` parameter names the ``unit_kind`` it holds (``"multiplier"``)
@@ -90,14 +108,22 @@ class Param:
                     f"Parameter '{self.name}' must default to a spec string, REQUIRED or None, "
                     f"not {self.default!r}"
                 )
+        elif self.kind is UNITS:
+            if not self.unit_kind:
+                raise TypeError(f"Parameter '{self.name}' holds units but names no unit_kind")
+            if self.default not in (REQUIRED, None):
+                raise TypeError(
+                    f"Parameter '{self.name}' must default to REQUIRED or None, "
+                    f"not {self.default!r}"
+                )
         elif self.unit_kind is not None or self.unit_params:
             raise TypeError(f"Parameter '{self.name}' has unit_kind/unit_params but is no UNIT")
         object.__setattr__(self, "unit_params", tuple(dict(self.unit_params).items()))
 
     def range_text(self) -> str:
         """The allowed values in words, as shown by ``axhdl list`` and in error messages."""
-        if self.kind is UNIT:
-            text = self._unit_text()
+        if self.kind in (UNIT, UNITS):
+            text = self._unit_text() if self.kind is UNIT else self._units_text()
             if self.unit_params:
                 text += ", with " + ", ".join(f"{k} = {e}" for k, e in self.unit_params)
             return text
@@ -116,10 +142,16 @@ class Param:
         example = self.default if isinstance(self.default, str) else "family:key=value,…"
         return f"{_a(self.unit_kind)} spec in parentheses, e.g. ({example})"
 
+    def _units_text(self) -> str:
+        return (f"a list of {self.unit_kind} specs in parentheses separated by ';', "
+                f"e.g. (exact);(exact)")
+
     def type_text(self) -> str:
         """The parameter's type in ``axhdl list --json``: ``int``, ``unit(multiplier)``…"""
         if self.kind is UNIT:
             return f"unit({self.unit_kind})"
+        if self.kind is UNITS:
+            return f"units({self.unit_kind})"
         return _TYPE_NAMES[self.kind]
 
     def as_dict(self) -> dict:
@@ -184,6 +216,8 @@ def parse_value(param: Param, text: str) -> Any:
         if inner is None:
             raise TypeError(f"Parameter '{param.name}' must be {param._unit_text()}, not {text!r}")
         return _build_unit(param, inner)
+    if param.kind is UNITS:
+        return _parse_units(param, text)
     if param.kind is bool:
         low = text.lower()
         if low in _TRUE:
@@ -207,14 +241,41 @@ def parse_value(param: Param, text: str) -> Any:
     return text
 
 
-def _build_unit(param: Param, spec: str, **overrides) -> Any:
-    """The unit ``spec`` names; its errors prefixed with ``Parameter '<name>': ``."""
+def _build_unit(param: Param, spec: str, *, label: str | None = None, **overrides) -> Any:
+    """The unit ``spec`` names; its errors prefixed with ``Parameter '<name>': `` (or
+    ``label``)."""
     from .registry import make_unit
 
     try:
         return make_unit(spec, **overrides)
     except (TypeError, ValueError) as e:
-        raise SpecError(f"Parameter '{param.name}': {e}") from None
+        raise SpecError(f"{label or _label(param)}: {e}") from None
+
+
+def _label(param: Param, item: int | None = None) -> str:
+    """``Parameter 'name'``, or ``Parameter 'name' item 2`` for an item of a list of units."""
+    return f"Parameter '{param.name}'" + ("" if item is None else f" item {item}")
+
+
+def _split_list(text: str) -> list[str]:
+    """``text`` split at each ``;`` or ``,`` outside parentheses, blank items dropped."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch in ";," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return [p.strip() for p in [*parts, text[start:]] if p.strip()]
+
+
+def _parse_units(param: Param, text: str) -> tuple:
+    """A :data:`UNITS` value from its spec text, ``(spec);(spec)…``."""
+    items = _split_list(text)
+    inners = [_parenthesized(item) for item in items]
+    if not items or any(inner is None for inner in inners):
+        raise TypeError(f"Parameter '{param.name}' must be {param._units_text()}, not {text!r}")
+    return tuple(_build_unit(param, inner, label=_label(param, i + 1))
+                 for i, inner in enumerate(inners))
 
 
 def _check_type(param: Param, value: Any) -> Any:
@@ -230,6 +291,8 @@ def _check_type(param: Param, value: Any) -> Any:
             f"Parameter '{param.name}' must be {_a(param.unit_kind)} (a unit or its spec), "
             f"not {value!r}"
         )
+    if param.kind is UNITS:
+        return _check_units_type(param, value)
     if param.kind is bool:
         if not isinstance(value, bool):
             raise TypeError(f"Parameter '{param.name}' must be true or false, not {value!r}")
@@ -249,17 +312,39 @@ def _check_type(param: Param, value: Any) -> Any:
     return value
 
 
+def _check_units_type(param: Param, value: Any) -> tuple:
+    """A :data:`UNITS` value from Python: its spec text, or a list of units or spec strings."""
+    from .unit import ArithmeticUnit
+
+    if isinstance(value, str):
+        return _parse_units(param, value.strip())
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(v, (str, ArithmeticUnit)) for v in value
+    ):
+        raise TypeError(
+            f"Parameter '{param.name}' must be a list of {param.unit_kind}s (units or their "
+            f"specs), not {value!r}"
+        )
+    units = []
+    for i, v in enumerate(value):
+        if isinstance(v, str):
+            inner = _parenthesized(v.strip())
+            v = _build_unit(param, v if inner is None else inner, label=_label(param, i + 1))
+        units.append(v)
+    return tuple(units)
+
+
 def _default_unit(param: Param, env: dict) -> Any:
     """The default sub-unit, its tied parameters set from this unit's."""
     filled = {key: _eval_expr(expr, env) for key, expr in param.unit_params}
     return _build_unit(param, param.default, **filled)
 
 
-def _check_unit(param: Param, unit: Any, env: dict) -> None:
+def _check_unit(param: Param, unit: Any, env: dict, item: int | None = None) -> None:
+    label = _label(param, item)
     if unit.kind != param.unit_kind:
         raise TypeError(
-            f"Parameter '{param.name}' must be {_a(param.unit_kind)}, "
-            f"not {_a(unit.kind)} ({unit.spec})"
+            f"{label} must be {_a(param.unit_kind)}, not {_a(unit.kind)} ({unit.spec})"
         )
     sub = unit.parameters
     for key, expr in param.unit_params:
@@ -269,7 +354,7 @@ def _check_unit(param: Param, unit: Any, env: dict) -> None:
         here = f" (here {_text(want)})" if isinstance(expr, str) else ""
         has = f"has {key} = {_text(sub[key])}" if key in sub else f"has no parameter '{key}'"
         raise ValueError(
-            f"Parameter '{param.name}' must be {_a(param.unit_kind)} with {key} = {expr}{here}; "
+            f"{label} must be {_a(param.unit_kind)} with {key} = {expr}{here}; "
             f"{unit.spec} {has}"
         )
 
@@ -283,6 +368,13 @@ def _text(value: Any) -> str:
 def _check_range(param: Param, value: Any, env: dict) -> None:
     if param.kind is UNIT:
         _check_unit(param, value, env)
+        return
+    if param.kind is UNITS:
+        if not value:
+            raise ValueError(f"Parameter '{param.name}' must be a non-empty list of "
+                             f"{param.unit_kind}s")
+        for i, unit in enumerate(value):
+            _check_unit(param, unit, env, item=i + 1)
         return
     if param.choices:
         if value not in param.choices:
@@ -354,10 +446,12 @@ def validate_params(family: str, params: tuple[Param, ...], kwargs: dict) -> dic
 def format_value(param: Param, value: Any) -> str:
     """The canonical spec text of a parameter value: ``true``/``false``, ``1;2;3``, ``8``, the
     string itself, or a unit's spec in parentheses, ``(drum:width=8,signed=false,k=4)``.
-    ``parse_value`` reads it back to an equal value (not defined for None: absent values are
-    left out of a spec)."""
+    A list of units is ``(spec);(spec)``. ``parse_value`` reads it back to an equal value
+    (not defined for None: absent values are left out of a spec)."""
     if param.kind is UNIT:
         return f"({value if isinstance(value, str) else value.spec})"
+    if param.kind is UNITS:
+        return ";".join(f"({v if isinstance(v, str) else v.spec})" for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (tuple, list)):
@@ -370,6 +464,8 @@ def name_value(param: Param, value: Any) -> str:
     lists joined by ``_``, a unit by its :attr:`~axhdl.unit.ArithmeticUnit.name`."""
     if param.kind is UNIT:
         return value.name
+    if param.kind is UNITS:
+        return "_".join(v.name for v in value)
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, (tuple, list)):

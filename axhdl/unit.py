@@ -324,9 +324,9 @@ class ArithmeticUnit:
 
 
 def _plain(value):
-    """A parameter value as JSON: tuples as lists, units as their specs."""
+    """A parameter value as JSON: tuples as lists, units (also in lists) as their specs."""
     if isinstance(value, tuple):
-        return list(value)
+        return [_plain(v) for v in value]
     if isinstance(value, ArithmeticUnit):
         return value.spec
     return value

@@ -144,7 +144,8 @@ class TestParameters:
           "reconfigurable:width=8,signed=false,modes=0;1;2 has control inputs: mode")),
         ("systolic:mesh=4",
          ("systolic: Family 'systolic' has no parameter 'mesh'; its parameters are: a_width, "
-          "b_width, signed, acc_width, rows, cols, dataflow, mul, add")),
+          "b_width, signed, acc_width, rows, cols, dataflow, mul, add, row_muls, col_muls, cv, "
+          "cure")),
     ])
     def test_errors(self, text, message):
         with pytest.raises(SpecError) as e:
@@ -492,3 +493,466 @@ class TestCli:
         assert sidecar["latency"] == 3 and sidecar["spec"] == u.spec
         assert sidecar["streams"]["i"]["width"] == 2 * 4 + 2 * 4 + 1
         assert (tmp_path / f"{u.name}.v").read_text() == u.verilog()
+
+    def test_generate_with_the_array_options(self, tmp_path):
+        p, q = "(perforated:width=4,m=1)", "(perforated:width=4,m=2,start=1)"
+        text = (f"systolic:rows=2,cols=2,width=4,acc_width=12,dataflow=os,row_muls={p};{q},"
+                "add=(carry_cut:width=12,c=4),cure=true,cv=true")
+        assert main(["generate", text, "-o", str(tmp_path)]) == 0
+        u = make_unit(text)
+        sidecar = json.loads((tmp_path / f"{u.name}.json").read_text())
+        assert sidecar["lint"] == "verilator -Wall clean" and sidecar["latency"] == 4
+        assert sidecar["parameters"]["row_muls"] == [m.spec for m in u.row_muls]
+        assert sidecar["parameters"]["cv"] is True and sidecar["spec"] == u.spec
+
+
+# -- array-level approximation techniques (docs/arrays.md section 4) -------------------------
+#
+# References written here from the definitions: each PE's own multiplier (row_muls: the row's,
+# col_muls: the column's); cure: the carry a carry_cut adder cuts enters the next addition of
+# the same sum at bit c (ws: the next row of the K-tile pass, none into row 0; os: the PE's
+# next beat, none into a tile's first beat); cv: round_half_even(Σ a·T / 2) added to each
+# output, the sum over the activations of one ws pass (a K-tile) or one os tile, T the signed
+# sum of 2^j over the perforated rows j of the PE's multiplier (the sign row of a signed b
+# weighs -2^(b_width-1)), i.e. E[perforated part of b] = T/2 for uniform b.
+
+
+def perforation_t(mul) -> int:
+    p = mul.parameters
+    nb = p["b_width"]
+    return sum(-(1 << j) if p["signed"] and j == nb - 1 else 1 << j
+               for j in range(p["start"], p["start"] + p["m"]))
+
+
+def half_even(x: int) -> int:
+    """``x / 2`` rounded half to even."""
+    q, odd = divmod(x, 2)
+    return q + (odd and q % 2)
+
+
+def pe_mul(unit, r, c):
+    p = unit.parameters
+    if p["row_muls"] is not None:
+        return p["row_muls"][r]
+    if p["col_muls"] is not None:
+        return p["col_muls"][c]
+    return p["mul"]
+
+
+def reference_full(unit, a, w):
+    """(C, lost, cut): C element by element, the cut carries that no later addition took
+    (``lost``) and every cut carry (``cut``), per element of C."""
+    p = unit.parameters
+    add, width, signed = p["add"], p["acc_width"], unit.signed
+    rows, cols, cure, cv = p["rows"], p["cols"], p["cure"], p["cv"]
+    c_bit = add.parameters.get("c", 0)
+    (m, k), n = a.shape, w.shape[1]
+    out, lost, cuts = (np.zeros((m, n), dtype=np.int64) for _ in range(3))
+
+    def step(acc, carry, product):
+        op = to_value(acc + (carry << c_bit), width, signed) if cure else acc
+        kappa = int(add.model_outputs(op, product)["cut"]) if "cut" in add.extra_outputs else 0
+        return to_value(int(add.model(op, product)), width, signed), kappa
+
+    for i in range(m):
+        for j in range(n):
+            acc = 0
+            if unit.dataflow == "ws":
+                for t in range(math.ceil(k / rows)):
+                    carry, u = 0, 0
+                    for r in range(rows):
+                        kk = t * rows + r
+                        x, y = (int(a[i, kk]), int(w[kk, j])) if kk < k else (0, 0)
+                        mul = pe_mul(unit, r, j % cols)
+                        acc, carry = step(acc, carry, int(mul.model(x, y)))
+                        cuts[i, j] += carry
+                        u += x * perforation_t(mul) if cv else 0
+                    lost[i, j] += carry
+                    acc = to_value(acc + half_even(u), width, signed)
+            else:
+                mul = pe_mul(unit, i % rows, j % cols)
+                carry = 0
+                for kk in range(k):
+                    x, y = int(a[i, kk]), int(w[kk, j])
+                    acc, carry = step(0 if kk == 0 else acc, 0 if kk == 0 else carry,
+                                      int(mul.model(x, y)))
+                    cuts[i, j] += carry
+                lost[i, j] = carry
+                u = sum(int(x) for x in a[i]) * perforation_t(mul) if cv else 0
+                acc = to_value(acc + half_even(u), width, signed)
+            out[i, j] = acc
+    return out, lost, cuts
+
+
+def perf(width, signed, m, start=0) -> str:
+    return f"(perforated:width={width},m={m},start={start},signed={'true' if signed else 'false'})"
+
+
+def hetero(rows, cols, dataflow, by, signed=False, width=4, extra="") -> Systolic:
+    """A heterogeneous array: perforated multipliers of different m, and one exact."""
+    count = rows if by == "row" else cols
+    s = "true" if signed else "false"
+    kinds = [perf(width, signed, 1), f"(exact:width={width},signed={s})",
+             perf(width, signed, 2, 1), f"(drum:width={width},k=2,signed={s})"]
+    muls = ";".join(kinds[i % len(kinds)] for i in range(count))
+    return make_unit(spec(rows, cols, dataflow, width=width, signed=signed,
+                          units=f"acc_width={3 * width},{by}_muls={muls}{extra}"))
+
+
+def cut_adder(width, signed, c=5) -> str:
+    return f"add=(carry_cut:width={3 * width},c={c},signed={'true' if signed else 'false'})"
+
+
+class TestOptionParameters:
+    def test_heterogeneous_spec_round_trips(self):
+        u = make_unit("systolic:rows=2,cols=3,width=8,row_muls=(drum:width=8,k=4);(exact:width=8)")
+        assert u.spec == (
+            "systolic:width=8,signed=false,acc_width=24,rows=2,cols=3,dataflow=ws,"
+            "add=(exact_add:width=24,signed=false,arch=operator),"
+            "row_muls=(drum:width=8,signed=false,k=4);(exact:width=8,signed=false,"
+            "arch=operator)")
+        assert make_unit(u.spec) == u and u.mul is None
+        assert [[m.family for m in row] for row in u.pe_muls] == [["drum"] * 3, ["exact"] * 3]
+        v = make_unit("systolic:rows=2,cols=2,width=8,col_muls=(drum:width=8,k=4),(exact:width=8)")
+        assert [[m.family for m in row] for row in v.pe_muls] == [["drum", "exact"]] * 2
+        assert v.info["parameters"]["col_muls"] == [m.spec for m in v.col_muls]
+        assert v.info["parameters"]["mul"] is None
+        assert v.subunits() == (v.add, *v.col_muls)
+
+    def test_flags_appear_in_the_spec_only_when_true(self):
+        plain = make_unit(ISSUE_SPEC)
+        assert make_unit(ISSUE_SPEC + ",cv=false,cure=false") == plain
+        u = make_unit(ISSUE_SPEC + ",cv=true")
+        assert u.spec == plain.spec + ",cv=true" and make_unit(u.spec) == u
+        assert (u.cv, u.cure, plain.cv) == (True, False, False)
+
+    def test_exact_baseline_drops_every_option(self):
+        u = hetero(3, 2, "os", "col", signed=True,
+                   extra=f",{cut_adder(4, True)},cure=true")
+        assert u.exact_baseline().spec == (
+            "systolic:width=4,signed=true,acc_width=12,rows=3,cols=2,dataflow=os,"
+            "mul=(exact:width=4,signed=true,arch=operator),add=(exact_add:width=12,signed=true,"
+            "arch=operator)")
+
+    def test_cv_scales_and_latency(self):
+        u = make_unit(ISSUE_SPEC + ",cv=true")
+        assert u.cv_scales == ((1,) * 4, (3,) * 4) and u.latency == 8 == u.info["latency"]
+        r = make_unit("systolic:rows=2,cols=2,width=8,signed=true,cv=true,row_muls="
+                      + perf(8, True, 2, 6) + ";" + perf(8, True, 3, 1))
+        assert r.cv_scales == ((64 - 128, 2 + 4 + 8), (1, 1))
+        c = make_unit("systolic:rows=2,cols=2,width=8,cv=true,col_muls="
+                      + perf(8, False, 0) + ";" + perf(8, False, 1, 7))
+        assert c.cv_scales == ((1, 1), (0, 128))
+
+    @pytest.mark.parametrize("text,message", [
+        ("systolic:rows=2,row_muls=(exact:width=8)",
+         "systolic: Parameter 'row_muls' must list one multiplier per row (rows = 2), not 1"),
+        ("systolic:cols=2,col_muls=(exact:width=8);(exact:width=8);(exact:width=8)",
+         "systolic: Parameter 'col_muls' must list one multiplier per column (cols = 2), not 3"),
+        ("systolic:rows=1,mul=(exact:width=8),row_muls=(exact:width=8)",
+         ("systolic: Parameters 'mul' and 'row_muls' exclude each other: give one multiplier "
+          "(mul), one per row (row_muls) or one per column (col_muls)")),
+        ("systolic:rows=1,cols=1,row_muls=(exact:width=8),col_muls=(exact:width=8)",
+         ("systolic: Parameters 'row_muls' and 'col_muls' exclude each other: give one "
+          "multiplier (mul), one per row (row_muls) or one per column (col_muls)")),
+        ("systolic:cols=2,col_muls=(exact:width=8);(exact:width=4)",
+         ("systolic: Parameter 'col_muls' item 2 must be a multiplier with a_width = a_width "
+          "(here 8); exact:width=4,signed=false,arch=operator has a_width = 4")),
+        ("systolic:rows=1,row_muls=(loa:width=8)",
+         ("systolic: Parameter 'row_muls' item 1 must be a multiplier, not an adder "
+          "(loa:width=8,signed=false,l=4,carry=true)")),
+        ("systolic:rows=2,row_muls=(reconfigurable:width=8);(exact:width=8)",
+         ("systolic: Parameter 'row_muls' item 1 must be a multiplier without control inputs; "
+          "reconfigurable:width=8,signed=false,modes=0;1;2 has control inputs: mode")),
+        ("systolic:rows=2,row_muls=(exact:width=8);x",
+         ("systolic: Parameter 'row_muls' must be a list of multiplier specs in parentheses "
+          "separated by ';', e.g. (exact);(exact), not '(exact:width=8);x'")),
+        ("systolic:cv=true",
+         ("systolic: Parameter 'cv' needs perforated multipliers (the control variate "
+          "compensates the perforation error); mul is exact:width=8,signed=false,arch=operator")),
+        ("systolic:rows=2,cv=true,row_muls=(perforated:width=8);(drum:width=8)",
+         ("systolic: Parameter 'cv' needs perforated multipliers (the control variate "
+          "compensates the perforation error); row_muls item 2 is drum:width=8,signed=false,k=4")),
+        ("systolic:cure=true",
+         ("systolic: Parameter 'cure' needs an adder with a 1-bit cut-carry output 'cut' and "
+          "its bit 'c' (carry_cut); add is exact_add:width=24,signed=false,arch=operator")),
+        ("systolic:cure=true,add=(loa:width=24)",
+         ("systolic: Parameter 'cure' needs an adder with a 1-bit cut-carry output 'cut' and "
+          "its bit 'c' (carry_cut); add is loa:width=24,signed=false,l=4,carry=true")),
+    ])
+    def test_errors(self, text, message):
+        with pytest.raises(SpecError) as e:
+            make_unit(text)
+        assert str(e.value) == message
+
+
+class TestHeterogeneous:
+    @pytest.mark.parametrize("dataflow", ["ws", "os"])
+    @pytest.mark.parametrize("by", ["row", "col"])
+    @pytest.mark.parametrize("signed", [False, True])
+    def test_model_against_the_loop(self, dataflow, by, signed):
+        u = hetero(4, 3, dataflow, by, signed=signed, width=5)
+        a, w = matrices(u, 9, 10, 7, seed=3)
+        c = u.model(a, w)
+        assert c.tolist() == reference_full(u, a, w)[0].tolist()
+        assert (u.assemble(a.shape, w.shape, u.model_stream(u.host_beats(a, w))) == c).all()
+
+    def test_each_pe_uses_its_own_multiplier(self):
+        # row r of a ws array multiplies the K-indices r, r + rows, …: with an exact row 0
+        # and a row 1 that drops bit 0 of the weight, C = A[:, 0]·W[0] + A[:, 1]·(W[1] & ~1)
+        u = make_unit("systolic:rows=2,cols=2,width=4,row_muls=(exact:width=4);" + perf(4, 0, 1))
+        a, w = np.array([[3, 5]]), np.array([[7, 1], [3, 2]])
+        assert u.model(a, w).tolist() == [[3 * 7 + 5 * 2, 3 * 1 + 5 * 2]]
+        o = make_unit("systolic:rows=2,cols=2,width=4,dataflow=os,col_muls="
+                      "(exact:width=4);" + perf(4, 0, 1))
+        assert o.model(a.T, w[:1]).tolist() == [[21, 0], [35, 0]]
+
+    @pytest.mark.parametrize("dataflow", ["ws", "os"])
+    def test_batched_with_every_option(self, dataflow):
+        p, q = perf(5, True, 1), perf(5, True, 2, 3)
+        u = make_unit(spec(3, 2, dataflow, width=5, signed=True, units=(
+            f"acc_width=15,row_muls={p};{q};{p},add=(carry_cut:width=15,c=6,signed=true),"
+            "cure=true,cv=true")))
+        rng = np.random.default_rng(6)
+        a, w = rng.integers(-16, 16, (3, 5, 7)), rng.integers(-16, 16, (7, 4))
+        c = u.model(a, w)
+        for i in range(3):
+            assert c[i].tolist() == reference_full(u, a[i], w)[0].tolist()
+
+    def test_uniform_lists_equal_the_homogeneous_array(self):
+        p = perf(6, True, 2)
+        one = make_unit(spec(3, 2, "ws", width=6, signed=True, units=f"mul={p}"))
+        rows = make_unit(spec(3, 2, "ws", width=6, signed=True, units=f"row_muls={p};{p};{p}"))
+        a, w = matrices(one, 5, 7, 4, seed=2)
+        assert (rows.model(a, w) == one.model(a, w)).all()
+
+    @pytest.mark.parametrize("dataflow,by,signed", [
+        ("ws", "row", False), ("os", "col", True), ("ws", "col", True), ("os", "row", False),
+    ])
+    def test_simulation(self, dataflow, by, signed):
+        u = hetero(3, 2, dataflow, by, signed=signed)
+        assert_streams_gemm(u, 5, 7, 4, seed=11)
+
+
+class TestControlVariate:
+    def test_rounding_half_to_even(self):
+        # 1×1 array, perforated bit 0 (T = 1): C = Σ a·(b & ~1) + the rounded a-sums / 2;
+        # ws corrects every K-tile pass (one row: every k), os the whole tile once
+        ws = make_unit("systolic:rows=1,cols=1,width=4,cv=true,mul=" + perf(4, False, 1))
+        os = make_unit("systolic:rows=1,cols=1,width=4,cv=true,dataflow=os,mul="
+                       + perf(4, False, 1))
+        cases = [([3], [1], 2, 2), ([5], [1], 2, 2), ([1], [1], 0, 0), ([1, 1], [1, 1], 0, 1),
+                 ([7, 2], [3, 4], 14 + 8 + 4 + 1, 22 + 4), ([9], [1], 4, 4), ([11], [1], 6, 6)]
+        for a, b, want_ws, want_os in cases:
+            a_m, w_m = np.array([a]), np.array(b)[:, None]
+            assert int(ws.model(a_m, w_m)[0, 0]) == want_ws, (a, b)
+            assert int(os.model(a_m, w_m)[0, 0]) == want_os, (a, b)
+
+    @pytest.mark.parametrize("dataflow", ["ws", "os"])
+    @pytest.mark.parametrize("signed", [False, True])
+    @pytest.mark.parametrize("units", [
+        "mul={p}", "row_muls={p};{q};{p}", "col_muls={q};{p}",
+    ])
+    def test_model_against_the_loop(self, dataflow, signed, units):
+        p, q = perf(6, signed, 2), perf(6, signed, 3, 3)
+        u = make_unit(spec(3, 2, dataflow, width=6, signed=signed,
+                           units=units.format(p=p, q=q) + ",cv=true"))
+        a, w = matrices(u, 7, 8, 5, seed=5)
+        c = u.model(a, w)
+        assert c.tolist() == reference_full(u, a, w)[0].tolist()
+        assert (u.assemble(a.shape, w.shape, u.model_stream(u.host_beats(a, w))) == c).all()
+
+    def test_wide_accumulator_does_not_overflow(self):
+        # 32-bit operands, acc_width 61: U·T needs more than 64 bits before the modulo
+        u = make_unit("systolic:rows=2,cols=1,width=30,acc_width=61,signed=true,cv=true,"
+                      "mul=" + perf(30, True, 30))
+        a = np.array([[-(1 << 29), (1 << 29) - 1]])
+        w = np.array([[-(1 << 29)], [(1 << 29) - 1]])
+        t = perforation_t(u.mul)
+        want = to_value(half_even((-(1 << 29) + (1 << 29) - 1) * t), 61, True)
+        assert int(u.model(a, w)[0, 0]) == want == reference_full(u, a, w)[0][0, 0]
+
+    @pytest.mark.parametrize("dataflow,signed,m,start", [
+        ("ws", False, 2, 0), ("os", False, 2, 0), ("ws", True, 2, 0), ("os", False, 3, 1),
+    ])
+    def test_cancels_the_mean_perforation_error(self, dataflow, signed, m, start):
+        """Over S random 4×16 by 16×4 products of uniform 8-bit operands, the mean error
+        E[C − A·W] of a perforated array is the analytic bias K·E[ε], ε = −a·B_P (B_P the
+        perforated part of the weight, independent of a): E[ε] = −E[a]·E[B_P], E[B_P] = T/2;
+        with cv it is 0. Tolerance: 5 standard deviations of the sample mean over the S·M·N
+        outputs, derived exactly: an output's error e = Σ_k a_k·d_k is a sum of K independent
+        terms (d = −B_P, or T/2 − B_P with cv); two outputs of one row share the a_k, of one
+        column the weights, others are independent, so Var(mean) = (Var(e) + (N−1)·Cov_row
+        + (M−1)·Cov_col) / (S·M·N) with Var(e) = K·(E[a²]·E[d²] − E[a]²·E[d]²),
+        Cov_row = K·Var(a)·E[d]², Cov_col = K·E[a]²·Var(d). With cv the rounding of each
+        correction adds at most 1/2 per K-tile pass to the mean (a deterministic bound). The
+        bias must lie well outside the cv band (signed: E[a] = −1/2 makes the bias small,
+        so a larger sample resolves it)."""
+        from axhdl.generators.multipliers.perforated import uniform_moments
+
+        s = "true" if signed else "false"
+        text = spec(4, 4, dataflow, width=8, signed=signed,
+                    units=f"mul=(perforated:width=8,m={m},start={start},signed={s})")
+        plain, cv = make_unit(text), make_unit(text + ",cv=true")
+        samples, mm, k, n = 20000 if signed else 2000, 4, 16, 4
+        rng = np.random.default_rng(2021)
+        (lo, hi), (blo, bhi) = plain.operand_ranges()
+        a = rng.integers(lo, hi + 1, (samples, mm, k))
+        w = rng.integers(blo, bhi + 1, (samples, k, n))
+        exact = np.einsum("smk,skn->smn", a, w)
+        err_plain = (plain.model(a, w) - exact).mean()
+        err_cv = (cv.model(a, w) - exact).mean()
+
+        ea, ea2 = uniform_moments(8, signed)
+        t = perforation_t(plain.mul)
+        weights = [-(1 << j) if signed and j == 7 else 1 << j for j in range(start, start + m)]
+        e_bp, var_bp = t / 2, sum(x * x for x in weights) / 4
+        bias = -k * ea * e_bp
+
+        def tolerance(e_d, var_d):
+            var_e = k * (ea2 * (var_d + e_d ** 2) - (ea * e_d) ** 2)
+            cov_row, cov_col = k * (ea2 - ea ** 2) * e_d ** 2, k * ea ** 2 * var_d
+            return 5 * math.sqrt((var_e + (n - 1) * cov_row + (mm - 1) * cov_col)
+                                 / (samples * mm * n))
+
+        passes = k // 4 if dataflow == "ws" else 1
+        tol_plain = tolerance(-e_bp, var_bp)
+        tol_cv = tolerance(0.0, var_bp) + passes / 2
+        assert abs(err_plain - bias) < tol_plain, (err_plain, bias, tol_plain)
+        assert abs(err_cv) < tol_cv, (err_cv, tol_cv)
+        assert abs(bias) > (2 if signed else 10) * tol_cv
+
+    def test_heterogeneous_columns_each_lose_their_bias(self):
+        text = ("systolic:rows=4,cols=4,width=8,cv={cv},col_muls=" + ";".join(
+            perf(8, False, m, st) for m, st in [(0, 0), (1, 0), (2, 0), (3, 2)]))
+        plain, cv = make_unit(text.format(cv="false")), make_unit(text.format(cv="true"))
+        rng = np.random.default_rng(7)
+        a, w = rng.integers(0, 256, (1000, 4, 16)), rng.integers(0, 256, (1000, 16, 4))
+        exact = np.einsum("smk,skn->smn", a, w)
+        mean_plain = (plain.model(a, w) - exact).mean(axis=(0, 1))
+        mean_cv = (cv.model(a, w) - exact).mean(axis=(0, 1))
+        bias = [-16 * 127.5 * t / 2 for t in (0, 1, 3, 4 + 8 + 16)]
+        # per column at most 5·sqrt(K·Var(ε))/sqrt(1000) ≤ 5·sqrt(16·5.2e6/1000) ≈ 1.5e3
+        assert np.abs(mean_plain - bias).max() < 0.1 * abs(bias[-1])
+        assert np.abs(mean_cv).max() < 0.02 * abs(bias[-1])
+        assert mean_plain[0] == mean_cv[0] == 0
+
+    @pytest.mark.parametrize("dataflow", ["ws", "os"])
+    @pytest.mark.parametrize("signed", [False, True])
+    def test_simulation(self, dataflow, signed):
+        u = make_unit(spec(3, 2, dataflow, signed=signed,
+                           units=f"acc_width=12,mul={perf(4, signed, 2)},cv=true"))
+        assert_streams_gemm(u, 5, 7, 4, seed=13)
+
+    @pytest.mark.parametrize("dataflow,by", [("ws", "row"), ("os", "col"), ("os", "row")])
+    def test_simulation_heterogeneous(self, dataflow, by):
+        p, q = perf(4, True, 1), perf(4, True, 2, 2)
+        muls = ";".join([p, q, p] if by == "row" else [q, p])
+        u = make_unit(spec(3, 2, dataflow, signed=True,
+                           units=f"acc_width=12,{by}_muls={muls},cv=true"))
+        assert_streams_gemm(u, 5, 7, 4, seed=17)
+
+    def test_ws_latency(self):
+        u = make_unit(spec(3, 2, "ws", units=f"mul={perf(4, False, 2)},cv=true"))
+        a, w = matrices(u, 6, 3, 2, seed=1)
+        beats = u.host_beats(a, w)
+        run = stream(u, beats, gap=0, ready=1.0)
+        compute = [c for b, c in zip(beats, run.accepted) if not b["load"]]
+        assert u.latency == 5 and run.emitted == [c + 5 for c in compute]
+
+    def test_os_latency(self):
+        u = make_unit(spec(3, 2, "os", units=f"mul={perf(4, False, 2)},cv=true"))
+        a, w = matrices(u, 6, 4, 2, seed=1)
+        beats = u.host_beats(a, w)
+        run = stream(u, beats, gap=0, ready=1.0)
+        lasts = [c for b, c in zip(beats, run.accepted) if b["last"]]
+        assert run.emitted == [s + 5 + r for s in lasts for r in range(3)]
+
+
+class TestCure:
+    @pytest.mark.parametrize("dataflow", ["ws", "os"])
+    @pytest.mark.parametrize("signed", [False, True])
+    @pytest.mark.parametrize("c", [3, 7, 12])
+    def test_the_residual_is_the_border_carries(self, dataflow, signed, c):
+        """Exact multipliers: with cure C = A·W − 2^c·(the carries of the last addition of
+        each ws K-tile pass / of each os tile); without, C = A·W − 2^c·(every cut carry)."""
+        units = f"acc_width=12,{cut_adder(4, signed, c)}"
+        plain = make_unit(spec(3, 2, dataflow, signed=signed, units=units))
+        cured = make_unit(spec(3, 2, dataflow, signed=signed, units=units + ",cure=true"))
+        a, w = matrices(plain, 7, 8, 5, seed=c)
+        exact = a @ w
+        got_plain, _, cuts = reference_full(plain, a, w)
+        got_cured, lost, _ = reference_full(cured, a, w)
+        assert plain.model(a, w).tolist() == got_plain.tolist()
+        assert cured.model(a, w).tolist() == got_cured.tolist()
+        wrap = np.vectorize(lambda x: to_value(int(x), 12, signed))
+        assert (got_plain == wrap(exact - (cuts << c))).all()
+        assert (got_cured == wrap(exact - (lost << c))).all()
+        if c < 12:
+            passes = 3 if dataflow == "ws" else 1  # ceil(8 / 3) K-tile passes, or one tile
+            assert lost.max() <= passes and cuts.sum() > 2 * lost.sum() > 0
+
+    def test_cured_products_pass_their_carry_down(self):
+        # one column of 3 rows, c = 2, products 3, 3, 3 (a = 1, w = 3): without cure each
+        # addition 3 + 3 cuts a carry, 0 + 3 + 3 + 3 = 9 reads 9 - 4 - 4 = 1; with cure the
+        # next row takes it: only the last one is lost, 9 - 4 = 5
+        units = "acc_width=12,add=(carry_cut:width=12,c=2)"
+        a, w = np.ones((1, 3), dtype=np.int64), np.full((3, 1), 3)
+        for dataflow in ("ws", "os"):
+            plain = make_unit(spec(3, 1, dataflow, units=units))
+            cured = make_unit(spec(3, 1, dataflow, units=units + ",cure=true"))
+            assert int(plain.model(a, w)[0, 0]) == 1
+            assert int(cured.model(a, w)[0, 0]) == 5
+
+    def test_with_perforated_multipliers_and_cv(self):
+        for dataflow in ("ws", "os"):
+            u = hetero(3, 2, dataflow, "row", signed=True,
+                       extra=f",{cut_adder(4, True, 4)},cure=true")
+            a, w = matrices(u, 5, 7, 4, seed=8)
+            assert u.model(a, w).tolist() == reference_full(u, a, w)[0].tolist()
+            v = make_unit(spec(3, 2, dataflow, signed=True, units=(
+                f"acc_width=12,mul={perf(4, True, 2)},{cut_adder(4, True, 4)},cure=true,"
+                f"cv=true")))
+            assert v.model(a, w).tolist() == reference_full(v, a, w)[0].tolist()
+
+    @pytest.mark.parametrize("dataflow", ["ws", "os"])
+    @pytest.mark.parametrize("signed", [False, True])
+    def test_simulation(self, dataflow, signed):
+        u = make_unit(spec(3, 2, dataflow, signed=signed,
+                           units=f"acc_width=12,{cut_adder(4, signed, 5)},cure=true"))
+        assert_streams_gemm(u, 5, 7, 4, seed=19)
+
+    @pytest.mark.parametrize("dataflow", ["ws", "os"])
+    def test_simulation_with_every_option(self, dataflow):
+        p, q = perf(4, True, 1), perf(4, True, 2, 1)
+        u = make_unit(spec(3, 2, dataflow, signed=True, units=(
+            f"acc_width=12,col_muls={p};{q},{cut_adder(4, True, 4)},cure=true,cv=true")))
+        run = assert_streams_gemm(u, 5, 7, 4, seed=23)
+        assert len(run.outputs) > 0
+
+
+class TestOptionVerilog:
+    @pytest.mark.parametrize("dataflow", ["ws", "os"])
+    def test_every_option_lint_clean(self, dataflow, tmp_path):
+        muls = ";".join(perf(8, True, m, s) for m, s in [(2, 0), (0, 0), (3, 5), (1, 7)])
+        u = make_unit(f"systolic:width=8,signed=true,dataflow={dataflow},col_muls={muls},"
+                      "add=(carry_cut:width=24,c=9,signed=true),cure=true,cv=true")
+        verilog = u.verilog()
+        path = tmp_path / f"{u.name}.v"
+        path.write_text(verilog)
+        lint_verilog(path, u.name)
+        for r in range(4):
+            assert f"\\{u.name}.cv_{r}  cv_{r} (" in verilog
+        assert f"\\{u.name}.pe_3_3.mul  mul (" in verilog
+
+    @pytest.mark.parametrize("text", [
+        "systolic:rows=2,cols=3,width=5,dataflow=os,row_muls=(exact:width=5);(drum:width=5,k=2)",
+        "systolic:rows=3,cols=2,width=4,acc_width=12,add=(carry_cut:width=12,c=12),cure=true",
+        ("systolic:rows=2,cols=2,a_width=3,b_width=6,acc_width=13,cv=true,"
+         "mul=(perforated:a_width=3,b_width=6,m=2,start=1)"),
+    ])
+    def test_lint_clean(self, text, tmp_path):
+        u = make_unit(text)
+        path = tmp_path / f"{u.name}.v"
+        path.write_text(u.verilog())
+        lint_verilog(path, u.name)

@@ -6,6 +6,11 @@ and ``c`` steps), the output deskew (column ``c`` delayed by ``cols - 1 - c`` st
 pipeline of :attr:`latency` stages and the stream handshake. The whole array advances one step
 in a cycle where its output register is free (``advance = ~o.valid | o.ready``); otherwise every
 register holds, and ``i.ready`` is low. The beat protocol is in ``docs/arrays.md``.
+
+With ``cv``, a control-variate column ``cv_<r>`` runs beside column 0 (it takes each row's
+activation and, os, flags in step with ``pe_<r>_0``), its bottom value ``U`` is delayed to the
+deskewed outputs, and an output register stage adds ``round_half_even(U·C_c / 2)`` to column
+``c`` (one more step of latency).
 """
 
 from __future__ import annotations
@@ -14,7 +19,14 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._pe import OutputStationaryPE, WeightStationaryPE, full_width, operand_shape
+from ._pe import (
+    OutputStationaryCV,
+    OutputStationaryPE,
+    WeightStationaryCV,
+    WeightStationaryPE,
+    full_width,
+    operand_shape,
+)
 
 __all__ = ["stream_layouts", "SystolicArray", "build"]
 
@@ -88,7 +100,8 @@ def build(unit, io) -> Module:
     pes = [[None] * unit.cols for _ in range(unit.rows)]
     for r in range(unit.rows):
         for c in range(unit.cols):
-            pe = pe_class(mul=unit.mul, add=unit.add, acc_width=unit.acc_width)
+            pe = pe_class(mul=unit.pe_muls[r][c], add=unit.add, acc_width=unit.acc_width,
+                          cure=unit.cure)
             m.submodules[f"pe_{r}_{c}"] = pes[r][c] = pe
             m.d.comb += pe.en.eq(advance)
     if unit.dataflow == "ws":
@@ -101,10 +114,54 @@ def build(unit, io) -> Module:
         for c in range(1, unit.cols):
             m.d.comb += pes[r][c].a_in.eq(pes[r][c - 1].a_out)
     # deskew: column c leaves the last row cols - 1 - c steps before the last column
+    outputs = [_delay(m, bottom[c], unit.cols - 1 - c, f"deskew{c}", advance)
+               for c in range(unit.cols)]
+    if unit.cv:
+        outputs = _control_variate(m, unit, pes, outputs, advance)
     for c in range(unit.cols):
-        m.d.comb += io.o.p[c].eq(_delay(m, bottom[c], unit.cols - 1 - c, f"deskew{c}", advance))
+        m.d.comb += io.o.p[c].eq(outputs[c])
     m.d.comb += io.o.valid.eq(_delay(m, tag, unit.latency, "valid", advance))
     return m
+
+
+def _control_variate(m: Module, unit, pes, outputs, advance) -> list:
+    """The control-variate column ``cv_<r>`` beside column 0 and the output stage: registers
+    ``cv_y<c> ← outputs[c] + round_half_even(U·C[c] / 2)`` (see ``docs/arrays.md``)."""
+    row_scales, col_scales = unit.cv_scales
+    a_shape = operand_shape(unit.a_width, unit.signed)
+    v_shape = operand_shape(unit.acc_width + 1, unit.signed)
+    acc_shape = operand_shape(unit.acc_width, unit.signed)
+    cvs = []
+    for r in range(unit.rows):
+        if unit.dataflow == "ws":
+            cv = WeightStationaryCV(a_shape=a_shape, v_shape=v_shape, scale=row_scales[r])
+            above = cvs[-1].v_out if cvs else 0
+            m.d.comb += cv.v_in.eq(above)
+        else:
+            cv = OutputStationaryCV(a_shape=a_shape, v_shape=v_shape, scale=row_scales[r])
+            for flag in ("valid", "first", "last", "drain"):
+                m.d.comb += getattr(cv, f"{flag}_in").eq(getattr(pes[r][0], f"{flag}_in"))
+            if cvs:
+                m.d.comb += cv.r_in.eq(cvs[-1].r_out)
+        m.submodules[f"cv_{r}"] = cv
+        m.d.comb += [cv.en.eq(advance), cv.a_in.eq(pes[r][0].a_in)]
+        cvs.append(cv)
+    bottom = cvs[-1].v_out if unit.dataflow == "ws" else cvs[-1].r_out
+    # the column's bottom is in step with column 0's, which the deskew delays by cols - 1
+    u = _delay(m, bottom, unit.cols - 1, "cv_u", advance)
+    out = []
+    for c, scale in enumerate(col_scales):
+        x = Signal(v_shape, name=f"cv_x{c}")
+        corr = Signal(acc_shape, name=f"cv_corr{c}")
+        y = Signal(acc_shape, name=f"cv_y{c}")
+        m.d.comb += [
+            x.eq(u if scale == 1 else u * scale),
+            corr.eq(x[1:] + (x[0] & x[1])),  # x / 2 rounded half to even
+        ]
+        with m.If(advance):
+            m.d.sync += y.eq(outputs[c] + corr)
+        out.append(y)
+    return out
 
 
 def _top(m: Module, pes, lanes: dict, advance) -> None:
@@ -141,6 +198,11 @@ def _weight_stationary(m: Module, unit, i, pes, advance, take):
             m.d.comb += lane.eq(w)
         lanes["d"].append(lane)
     _top(m, pes, lanes, advance)
+    if unit.cure:  # the cut carries flow down with the partial sums; none enters row 0
+        for c in range(unit.cols):
+            m.d.comb += pes[0][c].cut_in.eq(0)
+            for r in range(1, unit.rows):
+                m.d.comb += pes[r][c].cut_in.eq(pes[r - 1][c].cut_out)
     return compute, [pes[-1][c].d_out for c in range(unit.cols)]
 
 

@@ -1,0 +1,160 @@
+"""``axhdl dnn``: accuracies, loss, per-layer MACs and provenance as JSON and text; ONNX
+models with a data file; network energy from each layer's own operand stream; usage errors
+are one line with exit status 2."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from test_nn_onnx import params, residual_onnx
+
+from axhdl.cli import main
+from axhdl.nn.digits import WEIGHTS
+from axhdl.nn.evaluate import ENERGY_VECTORS, evaluate
+from axhdl.results import file_hash
+
+SPEC = "truncated:width=8,k=8,signed=true"
+
+
+def run_json(capsys, *argv):
+    assert main(["dnn", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+class TestDigits:
+    def test_json(self, capsys):
+        r = run_json(capsys, SPEC, "--compensate", "bias")
+        assert r["spec"] == "truncated:width=8,signed=true,k=8,correction=none"
+        assert (r["scheme"], r["activation_bits"], r["weight_bits"]) == ("signed", 8, 8)
+        assert r["compensation"] == ["bias"]
+        assert r["model"] == "digits" and r["test_inputs"] == 360
+        assert r["exact_accuracy_pct"] >= 95
+        assert 85 < r["approx_accuracy_pct"] <= 100
+        assert r["accuracy_loss_pct"] == pytest.approx(
+            r["exact_accuracy_pct"] - r["approx_accuracy_pct"])
+        assert [(la["name"], la["kind"], la["macs"], la["fan_in"]) for la in r["layers"]] == [
+            ("conv1", "conv", 4608, 9), ("conv2", "conv", 18432, 72), ("fc", "linear", 640, 64)]
+        assert r["macs"] == 23680
+        assert all(la["products"] == "table" and la["compensation"] == ["bias"]
+                   for la in r["layers"])
+        assert all(abs(la["mean_error_lsb"]) < 0.5 for la in r["layers"])
+        prov = r["provenance"]
+        assert prov["spec"] == r["spec"] and prov["seed"] == 0
+        assert prov["model"]["sha256"] == file_hash(WEIGHTS)
+        assert prov["data"]["split_seed"] == 0 and prov["compensation"] == ["bias"]
+        assert "energy" not in r
+
+    def test_compensation_changes_the_approximate_accuracy_only(self, capsys):
+        plain = run_json(capsys, SPEC)
+        comp = run_json(capsys, SPEC, "--compensate", "bias,cv")
+        assert plain["exact_accuracy_pct"] == comp["exact_accuracy_pct"]
+        assert plain["approx_accuracy_pct"] < 50 < comp["approx_accuracy_pct"]
+        assert plain["layers"][1]["mean_error_lsb"] < -10
+
+    def test_text(self, capsys):
+        assert main(["dnn", "drum:width=8,k=4", "--scheme", "zeropoint"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("drum:width=8,signed=false,k=4 on digits (sklearn digits, 360 "
+                              "test inputs)\n")
+        assert "scheme zeropoint (8-bit activations, 8-bit weights), compensation none\n" in out
+        assert "exact accuracy        " in out and "accuracy loss         " in out
+        assert "conv2  conv    18432  table" in out
+
+    @pytest.mark.parametrize(("argv", "message"), [
+        (["nosuch:width=8"], "axhdl dnn: Unknown family 'nosuch'"),
+        ([SPEC, "--compensate", "bias,foo"],
+         ("axhdl dnn: Compensation must be 'none' or a comma-separated list of alwann, bias, "
+          "cv, not 'foo'")),
+        (["loa:width=8"],
+         ("axhdl dnn: loa:width=8,signed=false,l=4,carry=true: a DNN needs a multiplier "
+          "unit, not one of kind 'adder'")),
+        (["exact:width=8", "--scheme", "signed"],
+         "axhdl dnn: scheme 'signed' needs a signed unit"),
+        ([SPEC, "--model", "net.pt"],
+         "axhdl dnn: Model must be 'digits' or an .onnx file, not 'net.pt'"),
+        ([SPEC, "--data", "missing.npz"], "axhdl dnn: Data file not found: missing.npz"),
+    ])
+    def test_usage_errors(self, capsys, argv, message):
+        assert main(["dnn", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(message) and err.count("\n") == 1
+
+    def test_unknown_scheme(self, capsys):
+        with pytest.raises(SystemExit) as exc:
+            main(["dnn", SPEC, "--scheme", "other"])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("axhdl: error: argument --scheme: invalid choice: 'other'")
+        assert err.count("\n") == 1
+
+
+class TestDataAndOnnx:
+    def _files(self, tmp_path):
+        residual_onnx(tmp_path / "r.onnx", params(2))
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(60, 2, 9, 9))
+        y = rng.integers(0, 4, size=60)
+        np.savez(tmp_path / "d.npz", x=x, y=y, calibration=rng.normal(size=(32, 2, 9, 9)))
+        return tmp_path / "r.onnx", tmp_path / "d.npz"
+
+    def test_onnx_model_with_data(self, tmp_path, capsys):
+        model, data = self._files(tmp_path)
+        r = run_json(capsys, "mitchell:width=8,signed=true", "--model", str(model),
+                     "--data", str(data), "--compensate", "alwann")
+        assert r["model"] == "r.onnx" and r["data"] == "d.npz" and r["test_inputs"] == 60
+        assert [la["kind"] for la in r["layers"]] == ["conv", "conv", "linear"]
+        assert r["layers"][1]["macs"] == 6 * 5 * 4 * 9  # depthwise: 9 products per output
+        assert r["provenance"]["model"]["sha256"] == file_hash(model)
+        assert r["provenance"]["data"]["sha256"] == file_hash(data)
+        assert r["provenance"]["seed"] is None
+
+    def test_onnx_needs_data(self, tmp_path, capsys):
+        model, _ = self._files(tmp_path)
+        assert main(["dnn", SPEC, "--model", str(model)]) == 2
+        assert capsys.readouterr().err == ("axhdl dnn: an ONNX model needs --data FILE.npz "
+                                           "(arrays x, y, calibration)\n")
+
+    def test_data_file_checked(self, tmp_path, capsys):
+        np.savez(tmp_path / "bad.npz", x=np.zeros((3, 1, 8, 8)), y=np.zeros(3, dtype=int))
+        assert main(["dnn", SPEC, "--data", str(tmp_path / "bad.npz")]) == 2
+        assert capsys.readouterr().err.endswith("must hold arrays x, y and calibration; "
+                                                "missing calibration\n")
+
+
+class TestEnergy:
+    def test_each_layer_its_own_workload(self, monkeypatch):
+        """A stand-in for the PPA flow whose energy per operation is the mean operand
+        magnitude of the workload file: each layer's figure reflects its own stream."""
+        seen = []
+
+        def fake_ppa(unit, *, workload, vectors, seed, **kw):
+            with np.load(workload) as f:
+                a, b = f["a"], f["b"]
+            assert len(a) == len(b) == vectors == ENERGY_VECTORS
+            assert a.min() >= -128 and a.max() <= 127 and b.min() >= -128 and b.max() <= 127
+            seen.append((a.copy(), b.copy()))
+            e = float(np.abs(a).mean() + np.abs(b).mean())
+            return SimpleNamespace(energy_pj=e / 2, baseline=SimpleNamespace(energy_pj=e))
+
+        r = evaluate(SPEC, compensate="bias", energy=True, ppa_fn=fake_ppa)
+        assert len(seen) == 3
+        en = r["energy"]
+        assert en["savings_pct"] == pytest.approx(50.0)
+        layers = en["layers"]
+        assert len({la["energy_per_op_pj"] for la in layers.values()}) == 3
+        total = sum(la["macs"] * la["energy_per_op_pj"] for la in r["layers"])
+        assert en["energy_pj"] == pytest.approx(total)
+        # conv1 multiplies weights (port b) by input pixels (port a), which are >= 0
+        a1, b1 = seen[0]
+        assert a1.min() >= 0 and b1.min() < 0
+        w1 = np.load(WEIGHTS)["conv1.weight"]
+        assert len(np.unique(b1)) <= w1.size
+
+    @pytest.mark.slow
+    def test_real_flow(self, capsys):
+        r = run_json(capsys, SPEC, "--compensate", "bias", "--energy")
+        en = r["energy"]
+        assert en["savings_pct"] > 20
+        assert all(la["energy_per_op_pj"] < la["exact_energy_per_op_pj"]
+                   for la in en["layers"].values())
