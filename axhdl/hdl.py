@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["emit_verilog", "leading_one", "LINT_NOTE"]
+__all__ = ["emit_verilog", "leading_one", "wrap", "LINT_NOTE"]
 
 LINT_NOTE = (
     "// Approximate units ignore some operand bits by design, and Amaranth keeps named\n"
@@ -26,6 +26,16 @@ def emit_verilog(component, name: str) -> str:
         + text.rstrip("\n")
         + "\n/* verilator lint_on UNUSEDSIGNAL */\n"
     )
+
+
+def wrap(x, width: int, is_signed: bool) -> np.ndarray:
+    """``x`` modulo ``2^width``, read as a ``width``-bit value (two's complement if signed): what
+    a ``width``-bit register holds after the hardware's wrap-around, and the value of a
+    ``width``-bit pattern."""
+    x = np.asarray(x, dtype=np.int64) & ((1 << width) - 1)
+    if is_signed:
+        return x - ((x >> (width - 1)) & 1) * (1 << width)
+    return x
 
 
 def leading_one(x: np.ndarray, width: int) -> np.ndarray:

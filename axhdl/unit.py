@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .hdl import wrap
 from .operations import Multiplication, Operation
 from .params import Param, format_value, name_value, validate_params
 
@@ -57,10 +58,7 @@ def to_code(values, width: int) -> np.ndarray:
 
 def from_code(codes, width: int, is_signed: bool) -> np.ndarray:
     """``width``-bit patterns to operand values."""
-    codes = np.asarray(codes, dtype=np.int64) & ((1 << width) - 1)
-    if is_signed:
-        return codes - ((codes >> (width - 1)) & 1) * (1 << width)
-    return codes
+    return wrap(codes, width, is_signed)
 
 
 @dataclass(frozen=True)

@@ -17,20 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from axhdl.hdl import wrap
+
 __all__ = ["as_int64", "wrap", "accumulate", "mac_fold", "chain", "grid_products", "ws_tile",
            "os_tile", "mul_mod", "cv_sum", "cv_correction"]
 
 
 def as_int64(x) -> np.ndarray:
     return np.asarray(x, dtype=np.int64)
-
-
-def wrap(x, width: int, is_signed: bool) -> np.ndarray:
-    """``x`` modulo ``2^width``, read as a ``width``-bit value (two's complement if signed)."""
-    x = as_int64(x) & ((1 << width) - 1)
-    if is_signed:
-        return x - ((x >> (width - 1)) & 1) * (1 << width)
-    return x
 
 
 def accumulate(add, acc_width: int, is_signed: bool, acc, product) -> np.ndarray:

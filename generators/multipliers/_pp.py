@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from axhdl.hdl import wrap
+
 __all__ = [
     "PPBit",
     "pp_terms",
@@ -60,14 +62,6 @@ def pp_terms(na: int, nb: int, signed: bool) -> list[PPBit]:
     for w in (na - 1, nb - 1, na + nb - 1):
         terms.append(PPBit(w, "one"))
     return terms
-
-
-def wrap(x: np.ndarray, width: int, signed: bool) -> np.ndarray:
-    """Reduce integers modulo ``2**width`` to the value range of a ``width``-bit result."""
-    x = np.asarray(x, dtype=np.int64) & ((1 << width) - 1)
-    if signed:
-        x = x - ((x >> (width - 1)) & 1) * (1 << width)
-    return x
 
 
 def pp_value(terms, a, b, na: int, nb: int) -> np.ndarray:
