@@ -1,8 +1,10 @@
 """``axhdl dnn SPEC``: what a unit does to a network — exact and approximate accuracy of a
 quantized network with the unit as every layer's multiplier, compensation, per-layer MACs
-and error, optionally network energy from the PPA flow (docs/dnn.md)."""
+and error, network energy from the PPA flow (docs/dnn.md)."""
 
 from __future__ import annotations
+
+import argparse
 
 from ._common import add_json, add_spec, print_json, table
 
@@ -22,9 +24,10 @@ def register(sub, name):
                                                          "zeropoint"),
                    help="operand coding: auto = signed for signed units, signmag for "
                         "unsigned ones; zeropoint = TFApprox's convention")
-    p.add_argument("--energy", action="store_true",
-                   help="network energy: each layer's operand stream as the workload of "
-                        "the PPA flow (runs synthesis; slow on first use)")
+    p.add_argument("--energy", action=argparse.BooleanOptionalAction, default=True,
+                   help="network energy (default on): each layer's operand stream as the "
+                        "workload of the PPA flow, the exact unit under the same streams; "
+                        "--no-energy skips synthesis")
     p.add_argument("--liberty", metavar="FILE",
                    help="liberty file of the energy figures (default: OSU 0.18 um)")
     add_json(p)
