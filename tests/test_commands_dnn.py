@@ -164,3 +164,66 @@ class TestEnergy:
         assert en["savings_pct"] > 20
         assert all(la["energy_per_op_pj"] < la["exact_energy_per_op_pj"]
                    for la in en["layers"].values())
+
+
+class TestAssign:
+    EXACT = "exact:width=8,signed=true"
+
+    def test_assignment_json(self, capsys):
+        r = run_json(capsys, "--assign", f"{self.EXACT};{SPEC};{self.EXACT}")
+        assert [la["spec"].split(":")[0] for la in r["layers"]] == ["exact", "truncated",
+                                                                      "exact"]
+        assert r["spec"].count(";") == 2
+        assert r["exact_accuracy_pct"] - r["approx_accuracy_pct"] == r["accuracy_loss_pct"]
+        assert len(r["provenance"]["assignment"]) == 3
+
+    def test_assignment_text(self, capsys):
+        assert main(["dnn", "--assign", f"{SPEC};{self.EXACT};{self.EXACT}",
+                     "--no-energy"]) == 0
+        out = capsys.readouterr().out
+        assert "conv1  conv    4608   truncated:width=8,signed=true,k=8,correction=none" in out
+
+    @pytest.mark.parametrize(("argv", "message"), [
+        (["--assign", f"{SPEC};{SPEC}"],
+         ("axhdl dnn: --assign needs one unit per conv/linear layer (3: conv1, conv2, fc), "
+         "not 2")),
+        (["--assign", f"{SPEC};loa:width=8;{SPEC}"],
+         ("axhdl dnn: loa:width=8,signed=false,l=4,carry=true: a DNN needs a multiplier unit, "
+         "not one of kind 'adder'")),
+        (["--assign", f"{SPEC};;{SPEC}"],
+         f"axhdl dnn: --assign must be unit specs separated by ';', not '{SPEC};;{SPEC}'"),
+        ([SPEC, "--assign", f"{SPEC};{SPEC};{SPEC}"],
+         ("axhdl dnn: give one of SPEC, --assign SPEC;SPEC;... or --candidates SPEC;SPEC;..., "
+         "not SPEC and --assign")),
+        ([], ("axhdl dnn: give one of SPEC, --assign SPEC;SPEC;... or --candidates "
+             "SPEC;SPEC;...")),
+        (["--candidates", f"{SPEC};{SPEC}"],
+         "axhdl dnn: --candidates lists a unit twice"),
+    ])
+    def test_usage_errors(self, capsys, argv, message):
+        assert main(["dnn", *argv]) == 2  # refused before any synthesis
+        err = capsys.readouterr().err
+        assert err.startswith(message) and err.count("\n") == 1
+
+    def test_search_needs_energy(self, capsys):
+        assert main(["dnn", "--candidates", f"{self.EXACT};{SPEC}", "--no-energy"]) == 2
+        assert capsys.readouterr().err == ("axhdl dnn: --candidates searches for energy "
+                                           "savings: it needs --energy\n")
+
+    def test_search(self, capsys, monkeypatch):
+        from test_nn_assign import fake_ppa
+
+        import axhdl.synth.flow
+
+        monkeypatch.setattr(axhdl.synth.flow, "ppa", fake_ppa)
+        argv = ["dnn", "--candidates", f"{self.EXACT};{SPEC}", "--max-loss", "5"]
+        assert main([*argv, "--json"]) == 0
+        r = json.loads(capsys.readouterr().out)
+        assert (r["method"], r["evaluated"], r["max_loss_pct"]) == ("exhaustive", 8, 5.0)
+        assert r["best"]["assignment"][0].startswith("truncated")
+        assert r["best"] in r["pareto"]
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "exhaustive search: 8 of 8 assignments evaluated, loss bound 5 percentage" in out
+        assert "best: 1 0 0 (loss 4.72, savings 14.99 %)" in out
+        assert "Pareto set (candidate index per layer: conv1 conv2 fc)" in out

@@ -148,6 +148,45 @@ class TestTablePath:
         np.testing.assert_array_equal(mac_accumulate(op, x, Products(unit, sch)), want)
 
 
+class TestLowRankPath:
+    @pytest.mark.parametrize(("spec", "scheme", "rank"), [
+        ("truncated:width=8,k=8,signed=true", "auto", 9),
+        ("perforated:width=8,m=3,start=1", "auto", 1),
+        ("kulkarni:width=8", "zeropoint", 1),
+        ("truncated:a_width=8,b_width=4,k=5", "auto", 4),
+        ("mitchell:width=8,signed=true", "auto", None),
+    ])
+    def test_rank(self, spec, scheme, rank):
+        unit = make_unit(spec)
+        assert Products(unit, Scheme.for_unit(unit, scheme)).rank == rank
+
+    @pytest.mark.parametrize(("spec", "scheme"), [
+        ("truncated:width=8,k=8,signed=true", "auto"),
+        ("drum:width=8,k=4", "auto"),
+        ("perforated:width=8,m=3,start=1", "auto"),
+        ("drum:width=8,k=3,signed=true", "zeropoint"),
+    ])
+    def test_equals_gather(self, spec, scheme, monkeypatch):
+        """Seeded random codes with the domain's corners (most negative × most negative
+        included) and a long dot product: the BLAS sum equals the gathered one."""
+        unit = make_unit(spec)
+        prod = Products(unit, Scheme.for_unit(unit, scheme))
+        assert prod.rank is not None
+        rng = np.random.default_rng(1)
+        x = rng.integers(prod.xlo, prod.xhi, size=(300, 577), endpoint=True)
+        w = rng.integers(prod.wlo, prod.whi, size=(577, 12), endpoint=True)  # 12 > rank
+        x[0], w[:, 0] = prod.xlo, prod.wlo
+        x[1], w[:, 1] = prod.xhi, prod.whi
+        assert prod._low_rank_ok(577) and prod.rank < 12
+        got = prod.accumulate(x, w)
+        monkeypatch.setattr(products_mod, "CHUNK", 1000)
+        np.testing.assert_array_equal(prod.accumulate(x, w), got)
+        monkeypatch.setattr(prod, "_factors", None)  # the gather path
+        np.testing.assert_array_equal(prod.accumulate(x, w), got)
+        np.testing.assert_array_equal(got[:4], prod.products(x[:4, :, None],
+                                                             w[None]).sum(axis=1))
+
+
 class TestModelPath:
     def test_wide_unit_uses_the_model(self):
         unit = make_unit("drum:a_width=12,b_width=10,k=4")

@@ -9,7 +9,9 @@
 - :mod:`axhdl.nn.compensate` — bias correction, ALWANN weight tuning, control variate;
 - :mod:`axhdl.nn.digits`, :mod:`axhdl.nn.train_digits` — the built-in model and data;
 - :mod:`axhdl.nn.onnx_import` — float ONNX models;
-- :mod:`axhdl.nn.evaluate` — ``axhdl dnn``: accuracies, per-layer figures, energy.
+- :mod:`axhdl.nn.evaluate` — ``axhdl dnn``: accuracies, per-layer figures, energy;
+- :mod:`axhdl.nn.assign` — layer-wise assignment: a multiplier per layer, the search for
+  assignments under an accuracy-loss bound and their Pareto set.
 
 Units are used through their golden models and tables only; nothing here imports Amaranth.
 See docs/dnn.md.

@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from ..registry import make_unit
 from ..results import file_hash, provenance
 from .compensate import calibrate, layer_error, parse_methods
 from .digits import N_CALIBRATION, SPLIT_SEED, WEIGHTS, digits_network, load_digits_split
 from .engine import mac_columns, predict, run
 from .graph import Network
 from .products import ExactProducts, Products
-from .quantize import QMac, QNetwork, Scheme, quantize, roles
+from .quantize import QMac, QNetwork, quantize, roles
 
 __all__ = [
     "Dataset",
@@ -158,10 +158,12 @@ def network_energy(unit, qnet: QNetwork, products, calibration_codes: np.ndarray
                    ppa_options: dict | None = None) -> dict:
     """Energy per inference: Σ over layers of MACs × energy per operation of ``unit`` under
     that layer's operand stream (:func:`layer_workload` on the calibration activations), and
-    of the exact unit under the same streams; savings in %."""
+    of the exact unit under the same streams; savings in %. ``unit`` and ``products`` may be
+    mappings node name → unit / multiplier (a layer-wise assignment)."""
     if ppa_fn is None:
         from ..synth.flow import ppa as ppa_fn
     compensation = compensation or {}
+    per_layer = isinstance(products, Mapping)
     inputs: dict[str, np.ndarray] = {}
 
     def hook(node, x):
@@ -173,14 +175,15 @@ def network_energy(unit, qnet: QNetwork, products, calibration_codes: np.ndarray
     with tempfile.TemporaryDirectory(prefix="axhdl-dnn-") as tmp:
         for node in qnet.mac_nodes():
             lc = compensation.get(node.name)
-            wl = layer_workload(node.op, inputs[node.name], products, vectors=vectors,
+            prod = products[node.name] if per_layer else products
+            wl = layer_workload(node.op, inputs[node.name], prod, vectors=vectors,
                                 seed=seed, remap=None if lc is None else lc.remap)
             path = Path(tmp) / f"{node.name}.npz"
             buf = io.BytesIO()
             np.savez(buf, a=wl["a"], b=wl["b"])
             path.write_bytes(buf.getvalue())
-            res = ppa_fn(unit, workload=path, vectors=vectors, seed=seed,
-                         **(ppa_options or {}))
+            res = ppa_fn(unit[node.name] if per_layer else unit, workload=path,
+                         vectors=vectors, seed=seed, **(ppa_options or {}))
             e = float(res.energy_pj)
             eb = float(res.baseline.energy_pj) if res.baseline is not None else None
             n = macs[node.name]["macs"]
@@ -199,22 +202,39 @@ def evaluate(spec, *, model: str | Path | Network = "digits", data: str | Path |
              compensate=None, scheme: str = "auto", batch: int = 256, energy: bool = False,
              ppa_fn=None, ppa_options: dict | None = None) -> dict:
     """Exact and approximate accuracy of ``model`` with the unit ``spec`` as every layer's
-    multiplier (see the module docstring); a JSON-ready dict."""
-    unit = make_unit(spec)
-    sch = Scheme.for_unit(unit, scheme)
+    multiplier (see the module docstring); a JSON-ready dict. ``spec`` may be a sequence of
+    specs, one per conv/linear layer in order: a layer-wise assignment (all units with the
+    same operand coding), each layer's energy under its own unit and operand stream."""
+    from .assign import check_count, layer_units, parse_specs
+
+    assigned = not isinstance(spec, str)
+    specs = parse_specs(spec) if assigned else [spec]
+    units, sch = layer_units(specs, scheme)
+    unit = units[0]
     methods = parse_methods(compensate)
     net, model_info = load_model(model)
     ds = load_data(data, model_info["name"])
     qnet = quantize(net, ds.calibration, sch)
     exact = ExactProducts(sch)
-    approx = Products(unit, sch)
+    if assigned:
+        check_count(qnet, specs)
+        names = [n.name for n in qnet.mac_nodes()]
+        unit_of = dict(zip(names, units))
+        by_spec: dict[str, Products] = {}
+        approx = {n: by_spec.setdefault(u.spec, Products(u, sch)) for n, u in unit_of.items()}
+    else:
+        unit_of = None
+        approx = Products(unit, sch)
     comp = calibrate(qnet, approx, ds.calibration, methods)
     float_pred = net.predict(ds.x)
     exact_pred = predict(qnet, ds.x, exact, batch=batch)
     errors: dict[str, list] = {n.name: [] for n in qnet.mac_nodes()}
 
+    def prod_of(name):
+        return approx[name] if assigned else approx
+
     def hook(node, x):
-        err = layer_error(node.op, x, approx, comp.get(node.name))
+        err = layer_error(node.op, x, prod_of(node.name), comp.get(node.name))
         shape = (1, -1) + (1,) * (err.ndim - 2)
         lsb = err * node.op.m0.reshape(shape) / np.exp2(node.op.shift.reshape(shape))
         errors[node.name].append((lsb.sum(), np.abs(lsb).sum(), lsb.size))
@@ -226,12 +246,14 @@ def evaluate(spec, *, model: str | Path | Network = "digits", data: str | Path |
     layers = []
     for node in qnet.mac_nodes():
         s, a, n = (sum(v[i] for v in errors[node.name]) for i in range(3))
-        layers.append({"name": node.name, **macs[node.name], "products": approx.path,
+        layers.append({"name": node.name, **macs[node.name],
+                       **({"spec": unit_of[node.name].spec} if assigned else {}),
+                       "products": prod_of(node.name).path,
                        "mean_error_lsb": float(s / n) if n else 0.0,
                        "mae_lsb": float(a / n) if n else 0.0,
                        "compensation": (comp[node.name].methods if node.name in comp else [])})
     out = {
-        "spec": unit.spec,
+        "spec": ";".join(u.spec for u in units) if assigned else unit.spec,
         "scheme": sch.name,
         "activation_bits": sch.act_bits,
         "weight_bits": sch.weight_bits,
@@ -248,11 +270,13 @@ def evaluate(spec, *, model: str | Path | Network = "digits", data: str | Path |
     }
     if energy:
         cal_codes = qnet.input.quantize(ds.calibration)
-        out["energy"] = network_energy(unit, qnet, approx, cal_codes, macs, comp,
+        out["energy"] = network_energy(unit_of or unit, qnet, approx, cal_codes, macs, comp,
                                        ppa_fn=ppa_fn, ppa_options=ppa_options)
         for layer in layers:
             layer.update(out["energy"]["layers"][layer["name"]])
-    out["provenance"] = provenance(unit, model=model_info, data=ds.info, scheme=sch.name,
+    extra = {"assignment": [u.spec for u in units]} if assigned else {}
+    out["provenance"] = provenance(None if assigned else unit, **extra, model=model_info,
+                                   data=ds.info, scheme=sch.name,
                                    compensation=list(methods), batch=batch,
                                    seed=SPLIT_SEED if data is None else None,
                                    energy_vectors=ENERGY_VECTORS if energy else None)

@@ -9,7 +9,13 @@
   ``signmag`` passes the magnitudes and applies the product of the signs after;
 - units with at most 16 operand bits in all are used through their table
   (:func:`axhdl.lut.lut`, re-indexed by activation and weight code: a gather per product);
-  wider ones through ``unit.model`` on the operand arrays (chunked).
+  wider ones through ``unit.model`` on the operand arrays (chunked);
+- a table whose error ε = P − x·w has rank r at most :data:`MAX_RANK` (truncation-like
+  designs, perforation: rank 1–9 at 8×8) is summed in BLAS instead of gathered where r is
+  less than the layer's output channels: the exact products' matrix product plus
+  ``Σ_k U[x_k] · V[w_k]`` over the rank-r factors of ε, rounded to the nearest integer —
+  used only where a bound on the float error (the factors' reconstruction error and the
+  matrix product's rounding) is below 1/4, so the sum is still bit-exact.
 
 :class:`ExactProducts` is the exact multiplier of the same scheme (a matrix product).
 Neither ever builds a circuit: units are used through their golden models only.
@@ -23,13 +29,16 @@ from ..errors import InputError
 from ..lut import lut
 from .quantize import Scheme, roles
 
-__all__ = ["Products", "ExactProducts", "MAX_TABLE_BITS", "CHUNK"]
+__all__ = ["Products", "ExactProducts", "MAX_TABLE_BITS", "MAX_RANK", "CHUNK"]
 
 #: units with at most this many operand bits in all are used through their table
 MAX_TABLE_BITS = 16
 
 #: elements of the temporary arrays of one accumulation step (bounds memory)
 CHUNK = 1 << 21
+
+#: error tables of at most this rank are summed through BLAS (low-rank path)
+MAX_RANK = 16
 
 
 class ExactProducts:
@@ -70,8 +79,10 @@ class Products(ExactProducts):
         self.unit = unit
         self.act_operand, self.weight_operand = roles(unit)
         self.table: np.ndarray | None = None
+        self._factors: tuple[np.ndarray, np.ndarray, float, float] | None = None
         if unit.a_width + unit.b_width <= MAX_TABLE_BITS:
             self.table = self._build_table()
+            self._factors = self._low_rank()
 
     @property
     def spec(self) -> str:
@@ -97,6 +108,35 @@ class Products(ExactProducts):
         cw = w & ((1 << nw) - 1)
         return np.ascontiguousarray(t[cx][:, cw])
 
+    @property
+    def rank(self) -> int | None:
+        """Rank of the error table where the low-rank path is used, else None."""
+        return None if self._factors is None else self._factors[0].shape[1]
+
+    def _low_rank(self):
+        """Factors ``U`` (codes × r), ``V`` (weights × r) of the error table with r ≤
+        :data:`MAX_RANK`, the largest reconstruction error and the largest
+        ``Σ_r |U[x, r]|·|V[w, r]|``; None where the rank is higher."""
+        e = self.error_table().astype(np.float64)
+        u, s, vt = np.linalg.svd(e, full_matrices=False)
+        r = int((s > 1e-9 * s[0]).sum()) if s.size and s[0] > 0 else 0
+        if r > MAX_RANK:
+            return None
+        uf = np.ascontiguousarray(u[:, :r] * s[:r])
+        vf = np.ascontiguousarray(vt[:r].T)
+        mag = float((np.abs(uf) @ np.abs(vf).T).max()) if r else 0.0
+        delta = float(np.abs(e - uf @ vf.T).max()) + 2 * r * np.finfo(float).eps * mag
+        return uf, vf, delta, mag
+
+    def _low_rank_ok(self, k: int) -> bool:
+        """Whether the float error of a k-term low-rank sum is provably below 1/4."""
+        if self._factors is None:
+            return False
+        uf, _, delta, mag = self._factors
+        n = k * uf.shape[1] + 2
+        gamma = n * np.finfo(float).eps / (1 - n * np.finfo(float).eps)
+        return k * delta + gamma * k * mag < 0.25
+
     def products(self, x, w) -> np.ndarray:
         """The unit's product of activation codes ``x`` and weight codes ``w`` (broadcast)."""
         x = np.asarray(x, dtype=np.int64)
@@ -121,6 +161,21 @@ class Products(ExactProducts):
         out = np.zeros((m, c), dtype=np.int64)
         if m == 0 or k == 0 or c == 0:
             return out
+        if self._low_rank_ok(k) and self.rank < c:
+            # exact products (BLAS) + the error's rank-r part (BLAS), rounded: bit-exact;
+            # r gathered values per activation instead of c, so only where r < c
+            uf, vf, _, _ = self._factors
+            r = uf.shape[1]
+            out = super().accumulate(x, w)
+            if r == 0:
+                return out
+            wf = vf[w - self.wlo].transpose(0, 2, 1).reshape(k * r, c)
+            xi = x - self.xlo
+            mb = max(1, CHUNK // (4 * k * r))  # blocks that stay in cache
+            for m0 in range(0, m, mb):
+                xf = np.take(uf, xi[m0:m0 + mb], axis=0).reshape(-1, k * r)
+                out[m0:m0 + mb] += np.rint(xf @ wf).astype(np.int64)
+            return out
         if self.table is not None:
             a = self.table.shape[0]
             kb = max(1, min(k, CHUNK // (a * c)))
@@ -134,7 +189,7 @@ class Products(ExactProducts):
                 mb = max(1, CHUNK // ((k1 - k0) * c))
                 for m0 in range(0, m, mb):
                     idx = xi[m0:m0 + mb, k0:k1] + offs
-                    out[m0:m0 + mb] += slab[idx].sum(axis=1)
+                    out[m0:m0 + mb] += np.take(slab, idx, axis=0).sum(axis=1)
             return out
         kb = max(1, min(k, CHUNK // max(1, c * min(m, 4096))))
         for k0 in range(0, k, kb):
