@@ -299,18 +299,50 @@ def built(unit, sim: str, source: str, build_dir: Path) -> Iterator[bool]:
         reused = True
         while True:
             _lock(fd, fcntl.LOCK_SH)
-            if stamp.exists() and stamp.read_text() == key:
+            if _build_intact(build_dir, stamp, key, unit, sim):
                 break
             _lock(fd, fcntl.LOCK_UN)
             _lock(fd, fcntl.LOCK_EX)
-            if not (stamp.exists() and stamp.read_text() == key):
+            if not _build_intact(build_dir, stamp, key, unit, sim, report=True):
                 reused = False
+                stamp.unlink(missing_ok=True)
                 _build(unit, sim, source, build_dir)
+                digest = {name: results.file_hash(build_dir / name)
+                          for name in _build_artifacts(unit, sim)}
+                results.atomic_write(build_dir / _ARTIFACT_DIGEST, json.dumps(digest))
                 results.atomic_write(stamp, key)
             _lock(fd, fcntl.LOCK_UN)
         yield reused
     finally:
         os.close(fd)
+
+
+#: the SHA-256 of the files a finished build runs (beside ``build.key``)
+_ARTIFACT_DIGEST = "build.sha256"
+
+
+def _build_artifacts(unit, sim: str) -> list[str]:
+    """The files a run of a finished build uses: the Verilog and the simulator's program."""
+    return [f"{unit.name}.v", "sim.vvp" if sim == "icarus" else unit.name]
+
+
+def _build_intact(build_dir: Path, stamp: Path, key: str, unit, sim: str, *,
+                  report: bool = False) -> bool:
+    """Whether ``build_dir`` holds a finished build of ``key`` whose artifacts are those it
+    built (a damaged build is rebuilt, with a one-line warning when ``report``)."""
+    if not (stamp.exists() and stamp.read_text() == key):
+        return False
+    try:
+        want = json.loads((build_dir / _ARTIFACT_DIGEST).read_text())
+        intact = all(results.file_hash(build_dir / name) == want[name]
+                     for name in _build_artifacts(unit, sim))
+    except (OSError, ValueError, KeyError, TypeError):
+        intact = False
+    if not intact and report:
+        results.cache_warning(
+            f"cache entry {build_dir} is damaged (its simulator build changed or is "
+            f"incomplete); discarded, building it again")
+    return intact
 
 
 # -- running ------------------------------------------------------------------------------

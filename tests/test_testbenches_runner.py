@@ -339,3 +339,30 @@ class TestCli:
         assert main(["verify", "exact:width=0", "--sim", "icarus"]) == 2
         assert capsys.readouterr().err == (
             "axhdl verify: exact: Parameter 'a_width' must be an integer in 1..32, not 0\n")
+
+
+@pytest.mark.cocotb
+@pytest.mark.parametrize(
+    "sim", ["icarus", pytest.param("verilator", marks=pytest.mark.slow)]
+)
+@pytest.mark.parametrize("damage", ["truncated", "deleted", "digest"])
+def test_damaged_build_is_rebuilt(sim, damage, tmp_path, capsys):
+    need(sim)
+    unit = make_unit("exact:width=3,signed=true")
+    assert verify(unit, sim, build_root=tmp_path).ok
+    build = tmp_path / unit.name / sim
+    program = build / ("sim.vvp" if sim == "icarus" else unit.name)
+    if damage == "truncated":
+        program.write_bytes(program.read_bytes()[:100])
+    elif damage == "deleted":
+        program.unlink()
+    else:
+        (build / "build.sha256").write_text("{not json")
+    capsys.readouterr()
+    again = verify(unit, sim, build_root=tmp_path)
+    assert again.ok and again.build_reused is False and again.checked == 64
+    assert capsys.readouterr().err == (
+        f"axhdl: warning: cache entry {build} is damaged (its simulator build changed or is "
+        f"incomplete); discarded, building it again\n")
+    third = verify(unit, sim, build_root=tmp_path)
+    assert third.ok and third.build_reused is True
