@@ -657,3 +657,42 @@ class TestCli:
 
 def test_stream_runner_all_is_public():
     assert set(stream_runner.__all__) <= set(dir(stream_runner))
+
+
+# -- the array-level techniques on the simulators ---------------------------------------------
+
+
+def technique_spec(size: int, dataflow: str, signed: bool, technique: str) -> str:
+    """A size x size array with a control-variate column (perforated multipliers), a
+    multiplier per row (heterogeneous: DRUM, exact and perforated in turn) or curable
+    carry-cut accumulation."""
+    s = "true" if signed else "false"
+    base = f"systolic:rows={size},cols={size},width=8,signed={s},dataflow={dataflow}"
+    if technique == "cv":
+        return base + f",mul=(perforated:width=8,m=2,signed={s}),cv=true"
+    if technique == "cure":
+        return base + f",add=(carry_cut:width=24,c=10,signed={s}),cure=true"
+    cycle = [f"(drum:width=8,k=4,signed={s})", f"(exact:width=8,signed={s})",
+             f"(perforated:width=8,m=3,signed={s})"]
+    return base + ",row_muls=" + ";".join(cycle[r % 3] for r in range(size))
+
+
+def _technique_configs():
+    for sim in SIMS:
+        for size in (4, 8):
+            for technique in ("cv", "heterogeneous", "cure"):
+                for dataflow in ("ws", "os"):
+                    default = sim == "icarus" and size == 4 and dataflow == "ws"
+                    yield pytest.param(sim, size, dataflow, technique,
+                                       marks=[] if default else [slow],
+                                       id=f"{sim}-{size}x{size}-{dataflow}-{technique}")
+
+
+@pytest.mark.cocotb
+@pytest.mark.parametrize("sim,size,dataflow,technique", list(_technique_configs()))
+def test_array_techniques_stream_on_the_simulators(sim, size, dataflow, technique):
+    need(sim)
+    u = unit(technique_spec(size, dataflow, True, technique))
+    shapes = shapes_for(size, size)
+    r = verify_stream(u, sim, shapes=shapes, seed=size + 7)
+    assert_passes(r, u, shapes, sim)
