@@ -9,9 +9,12 @@ its operation names (the baseline: ``exact`` for a multiplier), the identical fl
    ``stat -liberty``, logic depth from ``ltp``.
 2. **Timing** (OpenSTA, :mod:`axhdl.synth.sta`): critical path and its delay, the maximum
    clock frequency, and a per-cell power calibration.
-3. **Activity** (Icarus on the liberty's cell models, :mod:`axhdl.synth.activity`): toggle
-   rates of every cell output under a workload — uniform random operands (seeded) or operand
-   samples from a file — one operation per clock period.
+3. **Activity**: toggle rates of every cell output under a workload — uniform random operands
+   (seeded) or operand samples from a file — one operation per clock period, from the
+   in-process evaluator (:mod:`axhdl.synth.evaluator`) or Icarus on the liberty's cell models
+   (:mod:`axhdl.synth.activity`), which give the same counts. Registered units (MACs, systolic
+   arrays) are evaluated cycle by cycle under a streamed workload from reset (GEMMs through
+   the array's host procedure), their outputs checked against the golden model.
 4. **Power** (:mod:`axhdl.synth.power`): each cell's calibrated power weighted by its simulated
    toggle rate; internal, switching, leakage; energy per operation = total power × period.
 
@@ -47,8 +50,21 @@ from axhdl.registry import make_unit
 from axhdl.results import Record, cached_stage, file_hash, provenance
 from axhdl.toolchain import OSU018_CELLS_V, OSU018_LIBERTY, default_liberty
 
-from .activity import netlist_cells, simulate_activity, workload_vectors
-from .evaluator import evaluate_activity, supports
+from .activity import (
+    check_trace,
+    netlist_cells,
+    sequential_workload,
+    simulate_activity,
+    workload_vectors,
+)
+from .evaluator import (
+    SequentialNetlist,
+    Unsupported,
+    evaluate_activity,
+    evaluate_sequential,
+    supports,
+    supports_sequential,
+)
 from .liberty import Library, load_liberty
 from .power import energy_pj, power_from_activity
 from .sta import run_sta
@@ -109,6 +125,23 @@ class UnitPPA(Record):
     vectorless_power_w: dict[str, float]
     #: the mapped netlist (structural Verilog)
     netlist: str
+    # -- MACs and arrays only (None, and absent from the JSON, for other units) ----------
+    #: clock cycles from an input to its effect on the outputs (the unit's latency)
+    latency_cycles: int | None = None
+    #: processing elements (rows × cols; 1 for a MAC)
+    pes: int | None = None
+    #: area / pes
+    area_per_pe: float | None = None
+    #: MACs performed per clock cycle by the simulated workload (fill, drain and weight
+    #: loading included)
+    macs_per_cycle: float | None = None
+    #: MACs per clock cycle when every PE computes (pes × throughput)
+    peak_macs_per_cycle: float | None = None
+    #: energy per clock × workload cycles / MACs performed
+    energy_per_mac_pj: float | None = None
+
+    OMIT_WHEN_NONE = ("latency_cycles", "pes", "area_per_pe", "macs_per_cycle",
+                      "peak_macs_per_cycle", "energy_per_mac_pj")
 
 
 @dataclass(frozen=True)
@@ -116,7 +149,7 @@ class PPAResult(UnitPPA):
     """What :func:`ppa` found: the unit's figures, its baseline's, the savings in % and the
     provenance; ``to_dict()`` is ``axhdl synth --json``."""
 
-    OMIT_WHEN_NONE = ("equivalence",)
+    OMIT_WHEN_NONE = (*UnitPPA.OMIT_WHEN_NONE, "equivalence")
 
     #: netlist-vs-RTL proof (``prove=True`` only)
     equivalence: dict | None = None
@@ -168,11 +201,18 @@ FIGURES: tuple[Figure, ...] = (
     Figure("total power", "power_w", "mW", item="total", scale=1e3, savings="power"),
     Figure("energy/op", "energy_pj", "pJ", savings="energy"),
     Figure("power x delay", "pdp_pj", "pJ", savings="pdp"),
+    # MACs and arrays only: a figure whose value is None is not reported nor compared
+    Figure("latency", "latency_cycles", "cycles"),
+    Figure("PEs", "pes"),
+    Figure("area/PE", "area_per_pe", "liberty units"),
+    Figure("MACs/cycle", "macs_per_cycle", "simulated workload"),
+    Figure("peak MACs/cycle", "peak_macs_per_cycle"),
+    Figure("energy/MAC", "energy_per_mac_pj", "pJ", savings="energy_per_mac"),
 )
 
 #: the order of the keys of ``savings_pct`` (part of the JSON output); a compared figure not
 #: listed here follows them, in :data:`FIGURES` order
-SAVINGS_ORDER = ("area", "power", "energy", "delay", "pdp")
+SAVINGS_ORDER = ("area", "power", "energy", "delay", "pdp", "energy_per_mac")
 
 
 def compared_figures() -> tuple[Figure, ...]:
@@ -226,10 +266,29 @@ def _check_library(library: Library, unit, registered: bool) -> None:
 
 
 def baseline_unit(unit):
-    """The exact unit of the same widths that savings are measured against: the unit's
-    operation names it (``exact`` for a multiplier); None where the operation has none."""
+    """The exact unit that savings are measured against: ``unit.exact_baseline()`` where the
+    unit has one (MACs and arrays: the same geometry and registers with the exact multiplier
+    and adder in every PE), else the exact unit of the same widths that the unit's operation
+    names (``exact`` for a multiplier); None where there is none."""
+    if hasattr(unit, "exact_baseline"):
+        return unit.exact_baseline()
     spec = unit.operation.baseline_spec()
     return None if spec is None else make_unit(spec)
+
+
+def _is_array(unit) -> bool:
+    """A MAC or an array: reported with MAC figures (energy per MAC, area per PE)."""
+    return unit.operation.kind in ("mac", "gemm")
+
+
+def _pes(unit) -> int:
+    return getattr(unit, "rows", 1) * getattr(unit, "cols", 1)
+
+
+#: input ports treated as ideal nets in timing when the design is registered: the reset and a
+#: stream's output-ready (the stall, which enables every register of an array); a real
+#: implementation buffers them as a tree, which ABC does not build for primary inputs
+IDEAL_INPUTS = ("rst", "o__ready")
 
 
 # -- stages --------------------------------------------------------------------------------
@@ -248,6 +307,9 @@ def implement(unit, library: Library, period_ns: float | None) -> dict:
     _check_library(library, unit, registered)
     lib_hash = file_hash(library.path)
     key = ["implement", verilog, unit.name, lib_hash, period_ns, registered]
+    if registered:
+        # registered designs: timed with IDEAL_INPUTS (not part of the older keys)
+        key.append(["ideal_inputs", *IDEAL_INPUTS])
     if library.units.key() is not None:
         # a liberty in other units than ns/pF/V/nW: never a result of the flows before units
         # were honoured (ns/pF liberties keep their keys: their numbers did not change)
@@ -270,7 +332,12 @@ def implement(unit, library: Library, period_ns: float | None) -> dict:
         cells, ports = netlist_cells(work / "netlist.json", unit.name)
         clock = "clk" if registered and "clk" in ports else None
         sta_period = period_ns if period_ns else 10.0
-        sta = run_sta(work / "netlist.v", unit.name, library, sta_period, clock=clock)
+        ideal = tuple(
+            p for p in IDEAL_INPUTS
+            if registered and ports.get(p, {}).get("direction") == "input"
+        )
+        sta = run_sta(work / "netlist.v", unit.name, library, sta_period, clock=clock,
+                      ideal_inputs=ideal)
         (work / "sta.log").write_text(sta.pop("log"))
         (work / "yosys_script.ys").write_text(synth.pop("script"))
         synth.pop("log")
@@ -318,11 +385,30 @@ def _engine(simulator: str, impl: dict, library: Library, registered: bool) -> s
     return "evaluator" if ok else "icarus"
 
 
+def _sequential_engine(simulator: str, impl: dict, library: Library) -> str:
+    """The activity engine of a registered unit: the cycle evaluator where it models every
+    cell type (D flip-flops on ``clk`` and logic), else Icarus."""
+    if simulator == "icarus":
+        return "icarus"
+    ok = impl["clock"] is not None and supports_sequential(library,
+                                                           impl["instances"].values())
+    if simulator == "evaluator" and not ok:
+        raise InputError(
+            "The in-process evaluator handles logic and rising-edge D flip-flops on port "
+            "'clk' only; use --simulator icarus (or auto) for this unit"
+        )
+    return "evaluator" if ok else "icarus"
+
+
 def _activity(unit, impl: dict, library: Library, cells_v: Path | None, *, workload,
               vectors: int,
-              seed: int, simulator: str = "auto") -> dict:
+              seed: int, simulator: str = "auto", shape: dict | None = None) -> dict:
     registered = _registered(unit)
-    warmup = unit.latency + 1 if registered else 0
+    if registered:
+        return _sequential_activity(unit, impl, library, cells_v, workload=workload,
+                                    vectors=vectors, seed=seed, simulator=simulator,
+                                    shape=shape)
+    warmup = 0
     codes, desc = workload_vectors(unit, workload=workload, vectors=vectors, seed=seed,
                                    warmup=warmup)
     engine = _engine(simulator, impl, library, registered)
@@ -356,21 +442,85 @@ def _activity(unit, impl: dict, library: Library, cells_v: Path | None, *, workl
     return cached_stage("activity", [FLOW_VERSION, key], compute)[0]
 
 
+def _sequential_activity(unit, impl: dict, library: Library, cells_v: Path | None, *,
+                         workload, vectors: int, seed: int, simulator: str,
+                         shape: dict | None) -> dict:
+    """Activity of a registered unit: the workload of
+    :func:`axhdl.synth.activity.sequential_workload` (segments from a reset), simulated
+    cycle by cycle, the outputs compared with the golden model."""
+    plan = sequential_workload(unit, workload=workload, vectors=vectors, seed=seed,
+                               shape=shape)
+    engine = _sequential_engine(simulator, impl, library)
+    if engine == "icarus" and cells_v is None:
+        cells_model_for(library)  # raises the error naming the missing models
+    netlist_hash = file_hash(impl["netlist"])
+    models_hash = file_hash(cells_v) if engine == "icarus" else file_hash(library.path)
+    key = ["activity-sequential", engine, netlist_hash, plan.desc, seed, vectors,
+           models_hash, plan.warmup]
+
+    def compute(work: Path) -> dict:
+        used = engine
+        if engine == "evaluator":
+            try:
+                netlist = SequentialNetlist(impl["netlist_json"], unit.name, library,
+                                            impl["clock"])
+            except Unsupported as e:  # a connection the type check cannot see
+                if simulator == "evaluator" or cells_v is None:
+                    raise InputError(
+                        f"The in-process evaluator cannot simulate this netlist ({e}); use "
+                        f"--simulator icarus"
+                    ) from None
+                used = "icarus"
+        if used == "evaluator":
+            sim = evaluate_sequential(netlist, plan.codes, segments=plan.segments,
+                                      warmup=plan.warmup)
+        else:
+            sim = simulate_activity(
+                impl["netlist"], unit.name, library, cells_v, impl["instances"],
+                impl["ports"], plan.codes, clock=impl["clock"], warmup=plan.warmup,
+                segments=plan.segments,
+            )
+        checked = check_trace(unit, plan, sim["trace"])
+        return {
+            "engine": used,
+            "workload": plan.desc,
+            "transitions": sim["transitions"],
+            "cycles": plan.cycles,
+            "macs": plan.macs,
+            "segments": plan.segments,
+            "golden_model_check": checked.get("checked"),
+            "toggle_rates": {k: v["toggle_rate"] for k, v in sim["instances"].items()},
+            "static_probability": {
+                k: v["static_probability"] for k, v in sim["instances"].items()
+            },
+            "inputs": sim["inputs"],
+            "outputs": sim["outputs"],
+        }
+
+    return cached_stage("activity", [FLOW_VERSION, key], compute)[0]
+
+
 def _mean(values) -> float:
     values = list(values)
     return sum(values) / len(values) if values else 0.0
 
 
 def _single(unit, library: Library, period_ns: float, *, activity: str, cells_v: Path | None,
-            workload, vectors: int, seed: int, simulator: str) -> UnitPPA:
+            workload, vectors: int, seed: int, simulator: str,
+            shape: dict | None = None) -> UnitPPA:
     impl = implement(unit, library, period_ns)
+    mac_figures = {}
     if activity == "vectorless":
         power = dict(impl["vectorless_power_w"])
         act = {"mode": "vectorless", "input_activity": 0.5,
                "note": "OpenSTA propagates input-port activity 0.5, duty 0.5"}
+        if _is_array(unit):
+            plan = sequential_workload(unit, workload=workload, vectors=vectors, seed=seed,
+                                       shape=shape)
+            act.update(workload=plan.desc, cycles=plan.cycles, macs=plan.macs)
     else:
         sim = _activity(unit, impl, library, cells_v, workload=workload, vectors=vectors,
-                        seed=seed, simulator=simulator)
+                        seed=seed, simulator=simulator, shape=shape)
         power = power_from_activity(impl["calibration"], sim["toggle_rates"])
         act = {
             "mode": "simulated",
@@ -384,6 +534,21 @@ def _single(unit, library: Library, period_ns: float, *, activity: str, cells_v:
             ),
             "mean_static_probability": _mean(sim["static_probability"].values()),
         }
+        for extra in ("cycles", "macs", "segments", "golden_model_check"):
+            if extra in sim:
+                act[extra] = sim[extra]
+    energy = energy_pj(power["total"], period_ns)
+    if _is_array(unit):
+        pes = _pes(unit)
+        cycles, macs = act.get("cycles"), act.get("macs")
+        mac_figures = dict(
+            latency_cycles=unit.latency,
+            pes=pes,
+            area_per_pe=impl["area"] / pes,
+            macs_per_cycle=macs / cycles if cycles else None,
+            peak_macs_per_cycle=float(pes * getattr(unit, "throughput", 1)),
+            energy_per_mac_pj=energy * cycles / macs if macs else None,
+        )
     return UnitPPA(
         spec=unit.spec,
         name=unit.name,
@@ -398,11 +563,12 @@ def _single(unit, library: Library, period_ns: float, *, activity: str, cells_v:
         critical_path=impl["critical_path"],
         period_ns=period_ns,
         power_w=power,
-        energy_pj=energy_pj(power["total"], period_ns),
+        energy_pj=energy,
         pdp_pj=power["total"] * impl["delay_ns"] * 1e3,
         activity=act,
         vectorless_power_w=impl["vectorless_power_w"],
         netlist=impl["netlist"],
+        **mac_figures,
     )
 
 
@@ -410,7 +576,9 @@ def _savings(unit_r: UnitPPA, base_r: UnitPPA) -> dict[str, float | None]:
     out = {}
     for fig in compared_figures():
         b, u = fig.value(base_r), fig.value(unit_r)
-        out[fig.savings] = 100.0 * (b - u) / b if b else None
+        if b is None and u is None:  # a figure of MACs and arrays only
+            continue
+        out[fig.savings] = 100.0 * (b - u) / b if b and u is not None else None
     return out
 
 
@@ -446,6 +614,9 @@ def ppa(
     cells_v: str | os.PathLike | None = None,
     simulator: str = "auto",
     prove: bool = False,
+    m: int | None = None,
+    k: int | None = None,
+    n: int | None = None,
 ) -> PPAResult:
     """Area, delay, power and energy per operation of ``unit``, and savings against the exact
     unit of its operation (:func:`baseline_unit`), as a :class:`PPAResult`.
@@ -454,8 +625,20 @@ def ppa(
     proves the mapped netlist equivalent to the RTL with Yosys. ``simulator``: ``icarus``
     (gate-level simulation on the liberty's cell models), ``evaluator`` (in-process, same
     toggle counts, combinational netlists only) or ``auto`` (the evaluator where it applies).
+
+    MACs and arrays (``mac:``, ``systolic:``) are simulated cycle by cycle under a streamed
+    workload (:func:`axhdl.synth.activity.sequential_workload`: random GEMMs of ``m``×``k`` by
+    ``k``×``n``, dot products of length ``k`` for a MAC, or ``workload``) by a cycle-based
+    evaluator (or Icarus), their outputs checked against the golden model, and reported with
+    ``area_per_pe``, ``energy_per_mac_pj``, ``macs_per_cycle`` and ``latency_cycles``; the
+    baseline is ``unit.exact_baseline()``.
     """
     _check_args(period_ns, activity, vectors, seed)
+    shape = {key: v for key, v in (("m", m), ("k", k), ("n", n)) if v is not None}
+    if shape and not _is_array(unit):
+        raise InputError(
+            f"--m/--k/--n apply to mac and systolic specs; {unit.spec} is a {unit.kind}"
+        )
     if simulator not in SIMULATORS:
         raise InputError(
             f"Simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}"
@@ -473,6 +656,9 @@ def ppa(
             # the evaluator needs no cell models; a unit that must be simulated says so later
     if workload is not None and not Path(workload).is_file():
         raise InputError(f"Workload file not found: {workload}")
+    if _is_array(unit):  # a bad shape or workload file is reported before any synthesis
+        sequential_workload(unit, workload=workload, vectors=1, seed=seed,
+                            shape=shape or None)
     base_unit = baseline_unit(unit) if baseline else None
     period_source = "given"
     if period_ns is None:
@@ -480,7 +666,7 @@ def ppa(
         period_source = "the exact unit's delay, rounded up to 0.1 ns"
     period_ns = float(period_ns)
     common = dict(activity=activity, cells_v=models, workload=workload, vectors=vectors,
-                  seed=seed, simulator=simulator)
+                  seed=seed, simulator=simulator, shape=shape or None)
     own = _single(unit, library, period_ns, **common)
     equivalence = None
     if prove:

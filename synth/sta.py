@@ -65,15 +65,33 @@ def sta_script(
     period_ns: float,
     *,
     clock: str | None = None,
+    ideal_inputs: tuple[str, ...] = (),
 ) -> str:
-    """The OpenSTA Tcl script for ``netlist.v`` in the working directory."""
+    """The OpenSTA Tcl script for ``netlist.v`` in the working directory.
+
+    ``ideal_inputs``: input ports treated as ideal nets (no driving cell, zero transition),
+    as a clock is: high-fanout control inputs (a reset, a stall) that a real implementation
+    drives through a buffer tree."""
     inv = library.smallest_inverter()
+    ideal = ""
+    if ideal_inputs:
+        names = " ".join(ideal_inputs)
+        ideal = (
+            f"set axhdl_ideal [get_ports {{{names}}}]\n"
+            "set_input_transition 0 $axhdl_ideal\n"
+            "set axhdl_driven {}\n"
+            "foreach axhdl_port $axhdl_inputs {\n"
+            f"  if {{[lsearch -exact {{{names}}} [get_full_name $axhdl_port]] < 0}} "
+            "{ lappend axhdl_driven $axhdl_port }\n"
+            "}\n"
+            "set axhdl_inputs $axhdl_driven\n"
+        )
     if inv is not None:
         cell, pin_in, pin_out = inv
-        driver = f"set_driving_cell -lib_cell {cell.name} -pin {pin_out} $axhdl_inputs"
+        driver = ideal + f"set_driving_cell -lib_cell {cell.name} -pin {pin_out} $axhdl_inputs"
         load = LOAD_FANOUT * library.cap_in_pf(cell.pins[pin_in].capacitance)
     else:  # no inverter: ideal inputs with a modest slew, a 4 fF-per-fan-out load
-        driver = "set_input_transition 0.1 $axhdl_inputs"
+        driver = ideal + "set_input_transition 0.1 $axhdl_inputs"
         load = LOAD_FANOUT * 0.01
     if clock:
         clock_cmd = f"create_clock -name {clock} -period {period_ns:.6g} [get_ports {clock}]"
@@ -193,10 +211,12 @@ def run_sta(
     clock: str | None = None,
     timeout: float = 600,
     extra_tcl: str = "",
+    ideal_inputs: tuple[str, ...] = (),
 ) -> dict:
     """Run OpenSTA on ``netlist`` and return :func:`parse_sta`'s figures (plus ``log``)."""
     sta = find("sta")
-    script = sta_script(top, library, period_ns, clock=clock) + extra_tcl
+    script = sta_script(top, library, period_ns, clock=clock,
+                        ideal_inputs=tuple(ideal_inputs)) + extra_tcl
     with tempfile.TemporaryDirectory(prefix="axhdl-sta-") as tmp:
         work = Path(tmp)
         (work / "netlist.v").write_text(Path(netlist).read_text())

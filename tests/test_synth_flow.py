@@ -213,15 +213,19 @@ class TestResult:
         assert total.shown(r) == pytest.approx(r.power_w["total"] * 1e3)  # W -> mW
         for fig in flow.compared_figures():
             b, u = fig.value(r.baseline), fig.value(r)
+            if b is None and u is None:  # energy per MAC: MACs and arrays only
+                assert fig.savings not in r.savings_pct
+                continue
             assert r.savings_pct[fig.savings] == pytest.approx(100 * (b - u) / b)
+        assert list(r.savings_pct) == ["area", "power", "energy", "delay", "pdp"]
 
     def test_savings_order_and_new_figures(self, monkeypatch):
         assert [f.savings for f in flow.compared_figures()] == [
-            "area", "power", "energy", "delay", "pdp"]
+            "area", "power", "energy", "delay", "pdp", "energy_per_mac"]
         extra = flow.Figure("slack", "slack_ns", "ns", savings="slack")
         monkeypatch.setattr(flow, "FIGURES", (extra, *flow.FIGURES))
         assert [f.savings for f in flow.compared_figures()] == [
-            "area", "power", "energy", "delay", "pdp", "slack"]
+            "area", "power", "energy", "delay", "pdp", "energy_per_mac", "slack"]
 
 
 class TestTruncatedOrdering:
@@ -327,7 +331,11 @@ class TestRegistered:
         unit = Registered(width=4)
         r = flow.ppa(unit, baseline=False, period_ns=3.0, vectors=1000, prove=True)
         assert r.cell_histogram["DFFPOSX1"] == unit.p_width
-        assert r.activity["engine"] == "icarus"
+        # the cycle evaluator simulates D flip-flops, with Icarus' toggle counts
+        assert r.activity["engine"] == "evaluator"
+        icarus = flow.ppa(unit, baseline=False, period_ns=3.0, vectors=1000,
+                          simulator="icarus")
+        assert icarus.activity["engine"] == "icarus" and icarus.power_w == r.power_w
         assert r.equivalence["equivalent"] is True
         doc = r.to_dict()
         assert list(doc)[len(UNIT_KEYS)] == "equivalence" and doc["equivalence"] == r.equivalence

@@ -1,6 +1,8 @@
 """``axhdl metrics SPEC``: error metrics of a unit (DESIGN.md §3), exhaustive or sampled,
 uniform or weighted by measured operand distributions; dot-product error, per-weight
-statistics and plots."""
+statistics and plots. For ``mac`` and ``systolic`` specs: the output error of whole dot
+products / GEMMs over seeded random or given operand matrices
+(:func:`axhdl.metrics.gemm_metrics`), with ``snr_db``."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ..distributions import distribution_from_files
+from ..errors import InputError
 from ..metrics import METRIC_KEYS, characterize, dot_product_error
+from ..metrics.arrays import ARRAY_METRIC_KEYS, gemm_metrics, is_array_unit
 from ..results import atomic_write, provenance
 from ._common import add_json, add_spec, print_json, table, unit_from
 
@@ -19,8 +23,9 @@ def register(sub, name):
     p = sub.add_parser(
         name, help="error metrics: exhaustive (up to 32 operand bits) or Monte-Carlo")
     add_spec(p)
-    p.add_argument("--samples", type=int, metavar="N",
-                   help="Monte-Carlo: N random operand pairs (95%% confidence intervals)")
+    p.add_argument("--samples", "--tiles", type=int, metavar="N", dest="samples",
+                   help="Monte-Carlo: N random operand pairs (95%% confidence intervals); for "
+                   "mac/systolic specs: N random dot products / GEMMs (default 10000 / 100)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     p.add_argument("--dist-a", metavar="FILE",
                    help="distribution of operand a: .npy samples or .npz samples/histogram")
@@ -36,12 +41,36 @@ def register(sub, name):
                    help="plot file format (default png)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="worker processes (default: up to 2 CPUs)")
+    g = p.add_argument_group("mac and systolic specs (errors of whole dot products / GEMMs)")
+    g.add_argument("--m", type=int, metavar="M",
+                   help="rows of A (default 4 x max(rows, cols))")
+    g.add_argument("--k", type=int, metavar="K",
+                   help="reduction length (default 2 x rows; mac: 64)")
+    g.add_argument("--n", type=int, metavar="N", help="columns of W (default 2 x cols)")
+    g.add_argument("--workload", metavar="FILE.npz",
+                   help="operand matrices instead of random ones: .npz with arrays A "
+                   "((M, K) or (S, M, K)) and W ((K, N) or (S, K, N)); mac: (K,) or (S, K)")
     add_json(p)
     return p
 
 
+#: options of single units that have no meaning for dot products / GEMMs (dest → flag)
+_UNIT_ONLY = {"dist_a": "--dist-a", "dist_b": "--dist-b", "dist_joint": "--dist-joint",
+              "dot": "--dot", "per_weight": "--per-weight", "plot": "--plot",
+              "workers": "--workers"}
+_ARRAY_ONLY = {"m": "--m", "k": "--k", "n": "--n", "workload": "--workload"}
+
+
 def run(args) -> int:
     unit = unit_from(args)
+    if is_array_unit(unit):
+        return _run_array(unit, args)
+    used = [flag for dest, flag in _ARRAY_ONLY.items() if getattr(args, dest) is not None]
+    if used:
+        raise InputError(
+            f"{', '.join(used)} appl{'ies' if len(used) == 1 else 'y'} to mac and systolic "
+            f"specs only; {unit.spec} is a {unit.kind}"
+        )
     dist = distribution_from_files(unit, args.dist_a, args.dist_b, args.dist_joint)
     if args.dot is not None:
         dot_product_error({"mean_ed": 0.0, "var_ed": 0.0}, args.dot)  # checks N first
@@ -100,6 +129,47 @@ def _print_human(unit, res, out) -> None:
               f"{out['per_weight']['path']}")
     for p in out.get("plots", []):
         print(f"plot: {p}")
+
+
+def _run_array(unit, args) -> int:
+    used = [flag for dest, flag in _UNIT_ONLY.items() if getattr(args, dest) is not None]
+    if used:
+        raise InputError(
+            f"{', '.join(used)} appl{'ies' if len(used) == 1 else 'y'} to single units, not "
+            f"to the dot products / GEMMs of {unit.family} specs"
+        )
+    res = gemm_metrics(unit, samples=args.samples, m=args.m, k=args.k, n=args.n,
+                       seed=args.seed, workload=args.workload)
+    out = res.as_dict()
+    out["provenance"] = provenance(
+        unit, method=res.method, operation=res.operation, samples=res.samples,
+        shape=res.shape, seed=res.seed, workload=res.source,
+    )
+    if args.json:
+        print_json(out)
+        return 0
+    if res.operation == "mac":
+        what = f"dot products of length {res.shape['k']}"
+    else:
+        sh = res.shape
+        what = f"GEMMs ({sh['m']}x{sh['k']} by {sh['k']}x{sh['n']})"
+    how = (f"Monte-Carlo, {res.samples} random {what}, seed {res.seed}"
+           if res.method == "monte-carlo" else f"{res.samples} given {what}")
+    src = f" from {res.source['path']}" if res.source and res.source.get("path") else ""
+    print(f"{unit.spec}  ({how}{src}; {res.outputs} outputs, {res.macs} MACs)")
+    rows = []
+    for key in ARRAY_METRIC_KEYS:
+        v = res.metrics[key]
+        row = {"metric": key, "value": v}
+        if key in ("wce", "wce_pct", "wcre"):
+            row["metric"] = f"{key} (lower bound)"
+            row["value"] = ">= " + _num(v)
+        if res.ci95 is not None:
+            ci = res.ci95.get(key)
+            row["95% CI"] = f"[{_num(ci[0])}, {_num(ci[1])}]" if ci else None
+        rows.append(row)
+    table(rows)
+    return 0
 
 
 def _num(v: float) -> str:

@@ -1,7 +1,9 @@
 """``axhdl synth SPEC``: area, delay, power and energy per operation, against the exact unit.
 
 The table has one row per figure of the flow (:data:`axhdl.synth.flow.FIGURES`, in its order,
-with its labels and units) and a savings column for the figures the flow compares.
+with its labels and units) and a savings column for the figures the flow compares; the MAC
+figures (latency, PEs, area/PE, MACs/cycle, energy/MAC) appear for ``mac:`` and
+``systolic:`` specs only.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ def register(sub, name):
     p.add_argument("--seed", metavar="S", type=int, default=0,
                    help="seed of the uniform random workload (default 0)")
     p.add_argument("--workload", metavar="FILE",
-                   help="operand samples: .npz with arrays a and b, or .npy of shape (n, 2)")
+                   help="operand samples: .npz with arrays a and b, or .npy of shape (n, 2); "
+                   "systolic: .npz with matrices A and W; mac: a, b (en, clear) per cycle "
+                   "or A, W dot products")
     p.add_argument("--cells-v", metavar="PATH",
                    help="Verilog models of the liberty's cells (default: the .v beside the .lib)")
     p.add_argument("--simulator", choices=SIMULATORS, default="auto",
@@ -39,6 +43,13 @@ def register(sub, name):
                    help="skip the exact unit of the same widths")
     p.add_argument("--prove", action="store_true",
                    help="also prove the mapped netlist equivalent to the RTL (Yosys SAT)")
+    g = p.add_argument_group("mac and systolic specs (streamed workload)")
+    g.add_argument("--m", type=int, metavar="M",
+                   help="rows of A of each random GEMM (default 4 x max(rows, cols))")
+    g.add_argument("--k", type=int, metavar="K",
+                   help="reduction length (default 2 x rows; mac: clear every K cycles, 64)")
+    g.add_argument("--n", type=int, metavar="N",
+                   help="columns of W of each random GEMM (default 2 x cols)")
     add_json(p)
     return p
 
@@ -47,11 +58,16 @@ def _rows(result: PPAResult) -> list[dict]:
     base = result.baseline
     rows = []
     for fig in flow.FIGURES:  # read when called: a figure the flow adds gets a row
-        row = {"figure": fig.label, "unit": fig.shown(result)}
+        if fig.value(result) is None and (base is None or fig.value(base) is None):
+            continue  # a figure of MACs and arrays only
+        label = fig.label
+        if fig.attr == "energy_pj" and result.pes is not None:
+            label = "energy/cycle"  # a sequential design: one clock period, not one operation
+        row = {"figure": label, "unit": fig.shown(result)}
         if base is not None:
             row["exact"] = fig.shown(base)
             if fig.savings is not None and result.savings_pct is not None:
-                row["savings %"] = result.savings_pct[fig.savings]
+                row["savings %"] = result.savings_pct.get(fig.savings)
         row["in"] = fig.unit
         rows.append(row)
     return rows
@@ -72,6 +88,9 @@ def run(args) -> int:
         cells_v=args.cells_v,
         simulator=args.simulator,
         prove=args.prove,
+        m=args.m,
+        k=args.k,
+        n=args.n,
     )
     if args.json:
         print_json(result.to_dict())
@@ -80,7 +99,15 @@ def run(args) -> int:
     if act["mode"] == "simulated":
         w = act["workload"]
         source = "uniform random, seed " + str(w["seed"]) if w["kind"] == "uniform" else w["path"]
-        how = f"simulated activity ({source}, {act['transitions']} operations, {act['engine']})"
+        if "cycles" in act:
+            what = f"{act['cycles']} clock cycles"
+            if act.get("macs"):
+                what += f", {act['macs']} MACs"
+            if act.get("golden_model_check"):
+                what += f"; {act['golden_model_check']} checked against the golden model"
+        else:
+            what = f"{act['transitions']} operations"
+        how = f"simulated activity ({source}, {what}, {act['engine']})"
     else:
         how = "vectorless activity (OpenSTA, input activity 0.5)"
     corner = f", corner {result.corner}" if result.corner else ""

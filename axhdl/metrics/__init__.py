@@ -19,14 +19,16 @@ the pairs D gives a positive weight.
 
 The package: :mod:`~axhdl.metrics.definitions` (the keys, intervals, derived statistics),
 :mod:`~axhdl.metrics.accumulate` (exact, mergeable sufficient statistics; the precision
-argument) and :mod:`~axhdl.metrics.engine` (exhaustive streaming on several processes, or
-Monte-Carlo sampling). Everything public is importable from ``axhdl.metrics``; none of it
-imports Amaranth.
+argument), :mod:`~axhdl.metrics.engine` (exhaustive streaming on several processes, or
+Monte-Carlo sampling) and :mod:`~axhdl.metrics.arrays` (the output error of whole GEMMs and
+dot products of ``systolic`` arrays and ``mac`` units, plus ``snr_db``). Everything public is
+importable from ``axhdl.metrics``; none of it imports Amaranth.
 """
 
 from __future__ import annotations
 
 from .accumulate import error_metrics
+from .arrays import ARRAY_METRIC_KEYS, GemmMetricsResult, gemm_metrics, snr_db
 from .definitions import CI_KEYS, METRIC_KEYS, dot_product_error, wilson_interval
 from .engine import (
     MAX_EXHAUSTIVE,
@@ -51,4 +53,8 @@ __all__ = [
     "dot_product_error",
     "wilson_interval",
     "default_workers",
+    "ARRAY_METRIC_KEYS",
+    "GemmMetricsResult",
+    "gemm_metrics",
+    "snr_db",
 ]
