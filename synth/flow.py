@@ -431,12 +431,7 @@ def _activity(unit, impl: dict, library: Library, cells_v: Path | None, *, workl
             "engine": engine,
             "workload": desc,
             "transitions": sim["transitions"],
-            "toggle_rates": {k: v["toggle_rate"] for k, v in sim["instances"].items()},
-            "static_probability": {
-                k: v["static_probability"] for k, v in sim["instances"].items()
-            },
-            "inputs": sim["inputs"],
-            "outputs": sim["outputs"],
+            **_toggles(sim),
         }
 
     return cached_stage("activity", [FLOW_VERSION, key], compute)[0]
@@ -489,15 +484,21 @@ def _sequential_activity(unit, impl: dict, library: Library, cells_v: Path | Non
             "macs": plan.macs,
             "segments": plan.segments,
             "golden_model_check": checked.get("checked"),
-            "toggle_rates": {k: v["toggle_rate"] for k, v in sim["instances"].items()},
-            "static_probability": {
-                k: v["static_probability"] for k, v in sim["instances"].items()
-            },
-            "inputs": sim["inputs"],
-            "outputs": sim["outputs"],
+            **_toggles(sim),
         }
 
     return cached_stage("activity", [FLOW_VERSION, key], compute)[0]
+
+
+def _toggles(sim: dict) -> dict:
+    """The per-cell toggle rates and static probabilities and the port activity of a
+    simulated workload, as an activity stage records them."""
+    return {
+        "toggle_rates": {k: v["toggle_rate"] for k, v in sim["instances"].items()},
+        "static_probability": {k: v["static_probability"] for k, v in sim["instances"].items()},
+        "inputs": sim["inputs"],
+        "outputs": sim["outputs"],
+    }
 
 
 def _mean(values) -> float:
