@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .results import file_hash
+from .results import file_hash, load_numpy
 from .unit import operand_range, to_code
 
 __all__ = [
@@ -63,24 +63,16 @@ def histogram_from_samples(values, width: int, is_signed: bool) -> np.ndarray:
 
 
 def _read(path: Path, what: str):
-    if not path.exists():
-        raise InputError(f"{what} file '{path}' does not exist")
-    if path.suffix not in (".npy", ".npz"):
-        raise InputError(f"{path}: {what} files must be .npy or .npz, not '{path.suffix}'")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
-        raise InputError(f"{path}: numpy cannot read it as {path.suffix} ({e})") from None
-    if path.suffix == ".npy":
+    data = load_numpy(path, f"{what} file")
+    if not isinstance(data, dict):
         return None, data
-    with data:
-        keys = sorted(data.files)
-        if len(keys) != 1 or keys[0] not in ("samples", "histogram"):
-            raise InputError(
-                f"{path}: a .npz {what} must hold exactly one array, named 'samples' or "
-                f"'histogram', not {keys}"
-            )
-        return keys[0], data[keys[0]]
+    keys = sorted(data)
+    if len(keys) != 1 or keys[0] not in ("samples", "histogram"):
+        raise InputError(
+            f"{path}: a .npz {what} must hold exactly one array, named 'samples' or "
+            f"'histogram', not {keys}"
+        )
+    return keys[0], data[keys[0]]
 
 
 def _check_integer_samples(path: Path, arr: np.ndarray, shape_rule: str, ok_shape: bool):

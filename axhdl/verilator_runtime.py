@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ToolMissingError
+from .processes import stamp, sweep_stamped
 from .results import atomic_write, cache_dir, cache_warning, file_hash
 from .toolchain import tool_env, verilator_root
 
@@ -239,12 +240,13 @@ def plan_objects(
     settings = {"sources": sources, "flags": list(flags), "defines": list(defines)}
     rdir = runtime_dir(settings, cxx)
     rdir.mkdir(parents=True, exist_ok=True)
+    sweep_stamped(rdir)  # objects killed compiles left
     objs, todo = [], []
     for src in sources:
         obj = rdir / src.replace(".cpp", ".o")
         objs.append(obj)
         if not verified(obj):
-            tmp = rdir / f".{obj.stem}.{os.getpid()}.tmp.o"
+            tmp = rdir / f".{obj.stem}.{stamp()}tmp.o"
             cmd = [cxx, *flags, *include_flags(), *defines, "-c",
                    str(verilator_root() / "include" / src), "-o", str(tmp)]
             todo.append(PendingObject(cmd, tmp, obj))

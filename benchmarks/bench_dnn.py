@@ -2,19 +2,22 @@
 
 For the built-in digits CNN (its 360 test images) and for a ResNet-20-shaped 3×3 conv layer
 (16 channels in and out, padding 1, 32×32, batch 64, random weights and inputs), one process
-per model quantizes the network (signed 8-bit) and times, in the same run, ``predict`` with
-the exact multiplier (im2col + BLAS) and with
+per model quantizes the network (signed 8-bit) and times, in the same run, integer inference
+(``axhdl.nn.run``, batches of 256) with the exact multiplier (im2col + BLAS) and with
 
-* a low-rank unit, ``truncated:width=8,k=8,signed=true`` (the error table of a truncation-like
-  design has small rank), and
-* an arbitrary-table unit, ``mitchell:width=8,signed=true``;
+* a low-rank unit, ``truncated:width=8,k=8,signed=true`` (its error table has rank 9), and
+* an arbitrary-table unit, ``mitchell:width=8,signed=true`` (full rank);
 
-each the best of :data:`REPEATS` runs after a warm-up (table construction excluded), on one
-core (BLAS limited to one thread, exact and approximate alike: comparable figures on a shared
-machine, where a multi-threaded BLAS competing for busy cores is slower than one). A row's
-``seconds`` is that in-process inference time; the ratio printed is to the exact row of the
-same model (issue 11's targets: ≤ 3× low-rank, ≤ 15× arbitrary table); the note has the
-table-MACs per second and the whole process's wall time.
+each by the route :meth:`axhdl.nn.products.Products.route` picks (on these layers the
+compiled gather kernel, :mod:`axhdl.nn.kernels`), and for comparison by the other routes
+forced: the low-rank BLAS sum (truncated unit) and the numpy gather (both units; what runs
+without numba). Each figure is the best of :data:`REPEATS` runs after a warm-up (table
+construction excluded), on one core (BLAS limited to one thread, exact and approximate alike:
+comparable figures on a shared machine). A row's ``seconds`` is that in-process inference
+time; the ratio printed is to the exact row of the same model (issue 11's targets: ≤ 3×
+low-rank, ≤ 15× arbitrary table); the note has the table-MACs per second, the route, whether
+the outputs equal those of the unit's chosen route bit for bit, and, on the exact row, the
+time of the kernel's compilation (or cache load) and the whole process's wall time.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import subprocess
 import sys
 import time
 
-#: timed runs per (model, unit); the best counts
+#: timed runs per (model, unit, route); the best counts
 REPEATS = 5
 
 #: environment variables that limit BLAS to one thread
@@ -37,15 +40,21 @@ UNITS = [
 ]
 
 _RUN = r"""
-import json, sys, time
+import hashlib, json, sys, time
+t0 = time.perf_counter()
 import numpy as np
-from axhdl.nn import Conv2d, ExactProducts, Network, Products, digits_network, predict
-from axhdl.nn import load_digits_split, quantize
+from axhdl.nn import Conv2d, ExactProducts, Network, Products, digits_network
+from axhdl.nn import load_digits_split, quantize, run
+from axhdl.nn import products as products_mod
 from axhdl.nn.evaluate import layer_macs
-from axhdl.registry import make_unit
+from axhdl.nn.kernels import gather_kernel
 from axhdl.nn.quantize import Scheme
+from axhdl.registry import make_unit
 
 model, repeats, specs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+t1 = time.perf_counter()
+jit = gather_kernel() is not None  # numba's import and the compilation (or cache load)
+out = {"import_s": t1 - t0, "kernel_s": time.perf_counter() - t1, "jit": jit}
 rng = np.random.default_rng(0)
 if model == "digits":
     net = digits_network()
@@ -60,17 +69,36 @@ else:
 units = [make_unit(s) for s in specs]
 sch = Scheme.for_unit(units[0])
 qnet = quantize(net, cal, sch)
-macs = sum(m["macs"] for m in layer_macs(qnet).values()) * len(x)
-out = {"macs": macs, "inputs": len(x)}
-for name, prod in [("exact", ExactProducts(sch))] + [(s, Products(u, sch))
-                                                      for s, u in zip(specs, units)]:
-    predict(qnet, x[:2], prod)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        predict(qnet, x, prod, batch=256)
-        best = min(best, time.perf_counter() - t0)
-    out[name] = best
+out["macs"] = sum(m["macs"] for m in layer_macs(qnet).values()) * len(x)
+cases = [("exact", "exact", ExactProducts(sch), {})]
+for s, u in zip(specs, units):
+    prod = Products(u, sch)
+    cases.append((s, s, prod, {}))
+    if prod.rank is not None:
+        cases.append((s, "low-rank", prod, {"LOW_RANK_RATIO": 0}))
+    cases.append((s, "numpy", prod, {"JIT": False}))
+digest = {}
+for spec, name, prod, patch in cases:
+    saved = {k: getattr(products_mod, k) for k in patch}
+    for k, v in patch.items():
+        setattr(products_mod, k, v)
+    try:
+        routes = sorted({"blas"} if prod.exact else {
+            prod.route(n.op.fan_in, n.op.out_channels // n.op.groups)
+            for n in qnet.mac_nodes()})
+        run(qnet, x[:2], prod)
+        best = float("inf")
+        for _ in range(repeats):
+            t = time.perf_counter()
+            got = run(qnet, x, prod, batch=256)
+            best = min(best, time.perf_counter() - t)
+    finally:
+        for k, v in saved.items():
+            setattr(products_mod, k, v)
+    h = hashlib.sha256(got.tobytes()).hexdigest()
+    digest.setdefault(spec, h)
+    out.setdefault(spec, {})[name] = {"seconds": best, "routes": routes,
+                                      "same": h == digest[spec]}
 print(json.dumps(out))
 """
 
@@ -90,21 +118,32 @@ def _model(model: str) -> tuple[float, dict]:
 
 
 def run() -> list[dict]:
-    """Rows ``{"name", "seconds", "note", "baseline"}``: exact, low-rank and arbitrary-table
-    inference per model."""
+    """Rows ``{"name", "seconds", "note", "baseline"}``: exact inference, and per unit its
+    chosen route and the forced alternatives, per model."""
     rows: list[dict] = []
     for model, label in (("digits", "digits CNN, 360 images"),
                          ("resnet", "resnet-20 3x3 16->16 32x32 b64")):
         wall, r = _model(model)
         base = f"dnn {model} exact"
-        rows.append({"name": base, "seconds": r["exact"],
-                     "note": f"{label}: {r['macs']} MACs, "
-                             f"{r['macs'] / r['exact'] / 1e6:.0f} MMAC/s (process {wall:.1f} s)"})
+        ex = r["exact"]["exact"]["seconds"]
+        kernel = (f"kernel compile/load {r['kernel_s']:.2f} s" if r["jit"]
+                  else "no numba: numpy gather")
+        rows.append({"name": base, "seconds": ex,
+                     "note": f"{label}: {r['macs']} MACs, {r['macs'] / ex / 1e6:.0f} MMAC/s; "
+                             f"{kernel}; process {wall:.1f} s"})
         for kind, spec, target in UNITS:
-            t = r[spec]
-            rows.append({"name": f"dnn {model} {kind}", "seconds": t, "baseline": base,
-                         "note": f"{spec}: {r['macs'] / t / 1e6:.0f} M table-MACs/s "
-                                 f"(target <= {target:g}x exact)"})
+            for name, v in r[spec].items():
+                t = v["seconds"]
+                forced = "" if name == spec else f" ({name} forced)"
+                same = "" if name == spec else (", outputs equal" if v["same"]
+                                                else ", OUTPUTS DIFFER")
+                route = {"low-rank": ", BLAS route", "numpy": ", numpy route"}.get(name, "")
+                rows.append({
+                    "name": f"dnn {model} {kind} unit{route}",
+                    "seconds": t, "baseline": base,
+                    "note": f"{spec}{forced}: {r['macs'] / t / 1e6:.0f} M table-MACs/s, "
+                            f"route {'+'.join(v['routes'])}{same}"
+                            + ("" if forced else f" (target <= {target:g}x exact)")})
     return rows
 
 

@@ -56,9 +56,11 @@ def run() -> list[dict]:
                              "note": "build reused" if r.get("build_reused") else "fresh build"})
                 rows.append({"name": f"{base}: run", "seconds": r["run_s"],
                              "note": f"{VECTORS} vectors, "
+                                     f"{VECTORS / r['run_s']:,.0f} vectors/s, "
                                      f"{r['run_s'] / VECTORS * 1e6:.1f} us/vector incl. start"})
                 rows.append({"name": f"{base}: whole process", "seconds": round(wall, 3),
-                             "note": "interpreter, Verilog generation, build, run"})
+                             "note": "interpreter, Verilog generation, build, run: "
+                                     f"{VECTORS / wall:,.0f} vectors/s overall"})
     return rows
 
 

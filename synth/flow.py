@@ -235,6 +235,8 @@ def cells_model_for(library: Library, cells_v: str | os.PathLike | None = None) 
     the ``.v`` file beside the ``.lib`` (the OSU packages ship ``osu0*_stdcells.v``)."""
     if cells_v is not None:
         path = Path(cells_v)
+        if path.is_dir():
+            raise InputError(f"Cell models file {cells_v} is a directory, not a file")
         if not path.is_file():
             raise InputError(f"Cell models file not found: {cells_v}")
         return path
@@ -585,12 +587,19 @@ def _savings(unit_r: UnitPPA, base_r: UnitPPA) -> dict[str, float | None]:
 
 # -- the API -------------------------------------------------------------------------------
 
+#: the longest clock period accepted: 1 ms (a 1 kHz clock); OpenSTA overflows far beyond
+MAX_PERIOD_NS = 1e6
+
+
 def _check_args(period_ns, activity, vectors, seed) -> None:
     if period_ns is not None and (
         isinstance(period_ns, bool) or not isinstance(period_ns, (int, float))
         or not math.isfinite(period_ns) or period_ns <= 0
     ):
         raise InputError(f"Clock period must be a positive number of ns, not {period_ns!r}")
+    if period_ns is not None and period_ns > MAX_PERIOD_NS:
+        raise InputError(f"Clock period must be at most {MAX_PERIOD_NS:g} ns (1 ms), not "
+                         f"{period_ns!r}")
     if activity not in ACTIVITY_MODES:
         raise InputError(
             f"Activity must be one of {', '.join(ACTIVITY_MODES)}, not {activity!r}"

@@ -354,12 +354,37 @@ def _library_from(group: Group, path: str) -> Library:
     )
 
 
+#: a number of Liberty text (or a word a float would read as one: nan, inf), standing alone
+_NUMBER = re.compile(
+    r"(?<![\w.+-])[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf(?:inity)?)(?![\w.])",
+    re.IGNORECASE,
+)
+_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+
+
+def check_numbers(text: str, path: str) -> None:
+    """InputError naming the first number of a Liberty text that is not finite (``nan``,
+    ``inf``, ``1e999``), with its line: the tools would fail on it with no useful message,
+    or worse compute with it."""
+    masked = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+    for m in _NUMBER.finditer(masked):
+        try:
+            finite = math.isfinite(float(m.group()))
+        except ValueError:
+            continue
+        if not finite:
+            line = masked.count("\n", 0, m.start()) + 1
+            raise InputError(f"Liberty file {path}, line {line}: {m.group()!r} is not a "
+                             f"finite number")
+
+
 @functools.lru_cache(maxsize=16)
 def _load(path: str, mtime: float, size: int) -> Library:
     try:
         text = Path(path).read_text(errors="replace")
     except OSError as e:
         raise InputError(f"Liberty file {path} is unreadable: {e.strerror}") from None
+    check_numbers(text, path)
     try:
         group = parse_groups(text)
     except ValueError as e:
@@ -373,6 +398,8 @@ def _load(path: str, mtime: float, size: int) -> Library:
 def load_liberty(path: str | os.PathLike) -> Library:
     """Parse the liberty file at ``path`` (cached per file version); InputError if unusable."""
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"Liberty file {path} is a directory, not a file")
     if not p.is_file():
         raise InputError(f"Liberty file not found: {path}")
     st = p.stat()

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from axhdl import results, verilator_runtime
+from axhdl import processes, results, verilator_runtime
 from axhdl.errors import InputError, ToolFailedError, ToolMissingError
 from axhdl.toolchain import find, tool_env, tool_versions, verilator_root
 
@@ -359,7 +359,8 @@ def simulate(unit, sim: str, build_dir: Path, *, test_module: str, timeout: floa
     simulator is killed after ``timeout`` seconds. A run without a complete result is a
     :class:`ToolFailedError` quoting the simulator's log (the run folder is kept for it).
     """
-    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=build_dir))
+    processes.sweep_stamped(build_dir)  # run folders of killed runs
+    run_dir = Path(tempfile.mkdtemp(prefix=f".run-{processes.stamp()}", dir=build_dir))
     keep = False
     try:
         extra_env = dict(write_inputs(run_dir))
@@ -404,6 +405,10 @@ def simulate(unit, sim: str, build_dir: Path, *, test_module: str, timeout: floa
             outcome = None
         if outcome is None or not outcome.get("complete"):
             keep = True
+            kept = build_dir / f"failed-{run_dir.name.lstrip('.').split('.', 1)[-1]}"
+            with contextlib.suppress(OSError):
+                run_dir = run_dir.rename(kept)  # kept for its log, never swept
+                log = run_dir / "sim.log"
             why = f" ({error})" if error is not None else ""
             if "timeout" in prefix.get("SIM_CMD_PREFIX", "") and elapsed >= timeout:
                 why = f" (killed: no result within {timeout} s)"

@@ -66,7 +66,7 @@ class TestMakeUnit:
         ("truncated:k=17", ("truncated: Parameter 'k' must be an integer in 0..a_width + b_width "
                            "(here 0..16), not 17")),
         ("truncated:width=x", "truncated: Parameter 'width' must be an integer, not 'x'"),
-        ("exact:width=0", "exact: Parameter 'a_width' must be an integer in 1..32, not 0"),
+        ("exact:width=0", "exact: Parameter 'width' must be an integer in 1..32, not 0"),
         ("exact:width=8,a_width=4", ("exact: Parameter 'width' (8) and 'a_width' (4) disagree; "
                                     "give either width or a_width/b_width")),
         ("exact:width=32", ("exact: a_width + b_width must be at most 62 (the golden model is "

@@ -73,9 +73,12 @@ class TestDigits:
           "unit, not one of kind 'adder'")),
         (["exact:width=8", "--scheme", "signed"],
          "axhdl dnn: scheme 'signed' needs a signed unit"),
+        ([SPEC, "--model", "net.txt"],
+         ("axhdl dnn: Model must be 'digits', an .onnx file or a PyTorch .pt/.pth file, not "
+          "'net.txt'")),
         ([SPEC, "--model", "net.pt"],
-         "axhdl dnn: Model must be 'digits' or an .onnx file, not 'net.pt'"),
-        ([SPEC, "--data", "missing.npz"], "axhdl dnn: Data file not found: missing.npz"),
+         ("axhdl dnn: a PyTorch model needs --data FILE.npz (arrays x, y, calibration)")),
+        ([SPEC, "--data", "missing.npz"], "axhdl dnn: data file 'missing.npz' does not exist"),
     ])
     def test_usage_errors(self, capsys, argv, message):
         assert main(["dnn", *argv]) == 2

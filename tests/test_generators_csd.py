@@ -85,6 +85,19 @@ class TestCSD:
         # d = 1 keeps the leading digit: 7 -> 8, 5 -> 4, 255 -> 256
         assert CSD(width=8, d=1).approximate_b(np.array([7, 5, 255])).tolist() == [8, 4, 256]
 
+    @pytest.mark.parametrize("nb", range(1, 9))
+    def test_truncated_b_bounded_by_next_power_of_two(self, nb):
+        # the documented bound: 0 <= b' <= 2^L for an L-bit b, hence b' <= 2^b_width; the
+        # bound is reached (b = 2^nb - 1 -> 2^nb with d = 1) from nb = 2 on, every b checked
+        b = np.arange(1 << nb)
+        cap = np.array([1 << int(v).bit_length() for v in b.tolist()])
+        for d in range(1, 6):
+            approx = CSD(a_width=4, b_width=nb, d=d).approximate_b(b)
+            assert (approx >= 0).all() and (approx <= cap).all()
+            assert approx.max() <= 1 << nb
+        top = int(CSD(a_width=4, b_width=nb, d=1).approximate_b((1 << nb) - 1))
+        assert top == (1 << nb if nb >= 2 else 1)
+
     def test_signed_equals_recoding_twos_complement(self):
         # CSD(-x) = -CSD(x): sign-magnitude equals recoding the signed b directly
         u = CSD(width=8, d=2, signed=True)

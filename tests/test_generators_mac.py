@@ -140,7 +140,7 @@ class TestParameters:
          ("mac: Parameter 'mul' must be a multiplier without control inputs; "
          "reconfigurable:width=8,signed=false,modes=0;1;2 has control inputs: mode")),
         ("mac:width=32",
-         ("mac: Parameter 'b_width' must be an integer in 1..min(32, 61 - a_width) (here 1..29), "
+         ("mac: Parameter 'width' must be an integer in 1..min(32, 61 - a_width) (here 1..29), "
          "not 32")),
         ("mac:in_reg=maybe", "mac: Parameter 'in_reg' must be true or false, not 'maybe'"),
         ("mac:width=4,adder=(exact_add)",

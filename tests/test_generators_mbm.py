@@ -4,9 +4,10 @@ References: the paper's formula 2^(k1+k2)(1 + x1 + x2 + C) / 2^(k1+k2+1)(x1 + x2
 floating point, with the hardware constant C = 0.0001010b = 0.078125 (the paper's 7-bit
 approximation of its analytic 1/12), MBM-t's truncation to W bits with the next bit set, and
 the correction bypassed where the carry-case mantissa would overflow (the paper's Sec. III-C,
-as in ApproxTrain's MBM models); the paper's Table I error figures (16-bit Monte Carlo,
-8-bit exhaustive); the bias against Mitchell's (numerical integration for uniform
-fractions); RTL vs model on the Amaranth simulator and cocotb.
+as in ApproxTrain's MBM models); the paper's Table I error figures (16-bit Monte Carlo within
+sampling error; the 8-bit exhaustive row only approximately, as documented); the bias
+against Mitchell's (numerical integration for uniform fractions); RTL vs model on the
+Amaranth simulator and cocotb.
 """
 
 from __future__ import annotations
@@ -71,12 +72,11 @@ def continuous_mean_relative_error(correction: float, n: int = 2000) -> float:
     return float(((approx - exact) / exact).mean())
 
 
-def error_figures(approx, exact, pairs: int | None = None) -> tuple[float, float, float]:
-    """(bias, mean absolute, peak absolute) relative error in percent; the sums are divided
-    by ``pairs`` when given (pairs with a zero operand counted as error 0)."""
+def error_figures(approx, exact) -> tuple[float, float, float]:
+    """(bias, mean absolute, peak absolute) relative error in percent over the given pairs
+    (every exact product non-zero)."""
     re = (np.asarray(approx, dtype=float) - exact) / exact
-    count = re.size if pairs is None else pairs
-    return 100 * re.sum() / count, 100 * np.abs(re).sum() / count, 100 * np.abs(re).max()
+    return 100 * re.mean(), 100 * np.abs(re).mean(), 100 * np.abs(re).max()
 
 
 class TestMBM:
@@ -295,20 +295,22 @@ class TestMBM:
         assert sup - paper[2] < 0.02
 
     def test_exhaustive_8bit_figures(self):
-        # paper, Table I, 8-bit exhaustive: bias 0.05 %, mean 2.69 %, peak 7.81 %, for the
-        # real-valued product. The formula without the final truncation gives 0.0556 / 2.7167
-        # / 7.8125 over the 65 025 nonzero pairs; the paper's figures are reproduced by
-        # dividing the sums by all 65 536 pairs (zero operands counted as error 0) and
-        # truncating to two decimals (0.0551 -> 0.05, 2.6955 -> 2.69, 7.8125 -> 7.81).
+        # paper, Table I, 8-bit exhaustive: bias 0.05 %, mean 2.69 %, peak 7.81 %. The
+        # relative error is defined on the 65 025 pairs of non-zero operands (a zero product
+        # has none); there the paper's formula, before any truncation to an integer, gives
+        # 0.0556 / 2.7167 / 7.8125 %. The peak is the paper's; bias and mean lie within 0.01
+        # and 0.03 percentage points of it but do not round to its printed digits, and no
+        # normalisation is fitted to make them: the family documents the row as approximate.
         ops = np.arange(1, 256, dtype=np.int64)
         a, b = np.repeat(ops, ops.size), np.tile(ops, ops.size)
         exact = (a * b).astype(float)
         pairs = zip(a.tolist(), b.tolist())
         real = np.array([mbm_float(x, y, 7, 0, integer=False) for x, y in pairs])
-        fig_real = error_figures(real, exact)
-        assert fig_real == pytest.approx((0.0556, 2.7167, 7.8125), abs=5e-5)
-        truncated = [math.trunc(f * 100) / 100 for f in error_figures(real, exact, 65536)]
-        assert truncated == [0.05, 2.69, 7.81]
+        bias, mean, peak = error_figures(real, exact)
+        assert (bias, mean, peak) == pytest.approx((0.0556, 2.7167, 7.8125), abs=5e-5)
+        assert round(peak, 2) == 7.81
+        assert abs(bias - 0.05) < 0.01 and abs(mean - 2.69) < 0.03
+        assert (round(bias, 2), round(mean, 2)) == (0.06, 2.72)  # not the printed digits
         # our result is an integer: the formula truncated gives bias 0.0473 %, mean 2.7107 %,
         # and a peak of 11.11 % at 3 x 3, where C/2·2^(k1+k2+1) = 0.31 is truncated away and
         # Mitchell's 8 = 9 - 1/9 remains; small operands dominate those differences

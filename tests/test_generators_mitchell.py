@@ -4,7 +4,8 @@ its truncated form Mitch-w (Kim et al., IEEE TC 2019).
 References: the paper's formula evaluated in floating point (a second computation of the
 model), Mitchell's worst-case relative error -1/9 at fractions 0.5 + 0.5, his average error
 (about -3.85 % for uniform fractions, computed here by numerical integration), exactness
-for powers of two, RTL vs model on the Amaranth simulator and cocotb (Icarus, Verilator).
+for powers of two, Kim et al.'s Mitch-w6 bias (about -5.9 %, reached by w=5 here: their w
+counts the leading one), RTL vs model on the Amaranth simulator and cocotb (Icarus, Verilator).
 """
 
 from __future__ import annotations
@@ -95,6 +96,28 @@ class TestMitchell:
         # more often exact), about 3.2 %
         m8 = float(relative_errors(Mitchell(width=8)).mean())
         assert -0.0385 < m8 < -0.03
+
+    def test_kim_mitch_w6_is_w5(self):
+        # Kim et al.'s Mitch-w counts the leading one: Mitch-w6 keeps 5 fraction bits, and its
+        # reported bias, about -5.9 %, is that of w=5 here (w=6 gives -4.9 %). Two
+        # computations: the paper's formula with 5-bit fractions integrated numerically over
+        # uniform fractions, and the model over random 16-bit operands
+        def continuous_bias(bits: int, n: int = 2048) -> float:
+            x = (np.arange(n) + 0.5) / n
+            x1, x2 = np.meshgrid(x, x)
+            t1, t2 = np.floor(x1 * 2**bits) / 2**bits, np.floor(x2 * 2**bits) / 2**bits
+            s = t1 + t2
+            approx = np.where(s < 1, 1 + s, 2 * s)
+            return 100 * float(((approx - (1 + x1) * (1 + x2)) / ((1 + x1) * (1 + x2))).mean())
+
+        assert round(continuous_bias(5), 1) == -5.9 and round(continuous_bias(6), 1) == -4.9
+        rng = np.random.default_rng(6)
+        a = rng.integers(1, 1 << 16, size=1_000_000)
+        b = rng.integers(1, 1 << 16, size=1_000_000)
+        bias = {w: 100 * float(((Mitchell(width=16, w=w).model(a, b) - a * b) / (a * b)).mean())
+                for w in (5, 6)}
+        assert round(bias[5], 1) == -5.9 and round(bias[6], 1) == -4.9
+        assert bias[5] == pytest.approx(continuous_bias(5), abs=0.05)
 
     def test_truncation_never_increases_the_product(self):
         a, b = operand_grid(Mitchell(width=8))

@@ -8,7 +8,7 @@ reading for signed operands, RTL vs model.
 from __future__ import annotations
 
 import pytest
-from _family_checks import assert_fits_p_width, rtl_test_class
+from _family_checks import assert_amaranth_exhaustive, assert_fits_p_width, rtl_test_class
 
 from axhdl import SpecError, make_unit
 from axhdl.generators.multipliers.nza import NearZero, near_zero
@@ -38,6 +38,30 @@ class TestNearZero:
             return abs(x) < 128 and leading_zeros(abs(x), 7) >= threshold
         expected = [0 if near(x) or near(y) else x * y for x, y in zip(a.tolist(), b.tolist())]
         assert u.model(a, b).tolist() == expected
+
+    @pytest.mark.parametrize("n", [3, 5, 8])
+    def test_signed_reading_is_sign_magnitude_not_twos_complement(self, n):
+        # the documented reading: symmetric in x and -x; the two's-complement reading
+        # (copies of the sign bit below it, on the bit string) accepts exactly one more value,
+        # -2^(n-1-T), which is not near zero here
+        def twos_complement_near(x: int, t: int) -> bool:
+            s = format(x & ((1 << n) - 1), f"0{n}b")
+            return len(s) - len(s.lstrip(s[0])) - 1 >= t
+
+        xs = list(range(-(1 << (n - 1)), 1 << (n - 1)))
+        for t in range(1, n):
+            ours = near_zero(xs, n, True, t).tolist()
+            flagged = {x for x, f in zip(xs, ours) if f}
+            assert all(f == (-x in flagged) for x, f in zip(xs, ours) if x != xs[0])
+            theirs = {x for x in xs if twos_complement_near(x, t)}
+            assert theirs - flagged == {-(1 << (n - 1 - t))} and flagged <= theirs
+        assert near_zero([-16, -15, 15, 16], 8, True, 3).tolist() == [False, True, True, False]
+
+    def test_signed_reading_in_hardware(self):
+        # -4 at n = 5, threshold = 2 would be near zero in the two's-complement reading
+        u = make_unit("nza:width=5,signed=true,threshold=2")
+        assert int(u.model(-4, 7)) == -28 and int(u.model(-3, 7)) == 0
+        assert_amaranth_exhaustive(u)
 
     @pytest.mark.parametrize("threshold", [1, 2, 4, 6])
     def test_error_rate_and_mean_closed_form(self, threshold):

@@ -7,6 +7,8 @@ RTL vs model.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from _family_checks import assert_fits_p_width, rtl_test_class
@@ -27,6 +29,40 @@ class TestPowerOfTwo:
     def test_rounding_matches_brute_force(self):
         x = np.arange(1 << 12)
         assert nearest_power_of_two(x, 12).tolist() == [brute_nearest(v) for v in range(4096)]
+
+    @pytest.mark.parametrize("signed", [False, True])
+    def test_rounding_is_in_the_linear_domain(self, signed):
+        # every weight code of an 8-bit unit: the model's b' against the power of two nearer
+        # on the number line (float distances, ties up), and against the log-domain rule
+        # 2^round(log2 |b|), which differs exactly on sqrt(2)·2^t <= |b| < 1.5·2^t
+        u = PowerOfTwo(width=8, signed=signed)
+        codes = list(range(-128, 128) if signed else range(256))
+        got = [int(u.model(1, b)) for b in codes]
+
+        def linear(m: int) -> int:
+            lo = 2.0 ** math.floor(math.log2(m))
+            return int(2 * lo if (m - lo) >= (2 * lo - m) else lo)
+
+        def log_domain(m: int) -> int:
+            return 2 ** math.floor(math.log2(m) + 0.5)
+
+        sign = [(-1 if b < 0 else 1) for b in codes]
+        assert got == [s * linear(abs(b)) if b else 0 for s, b in zip(sign, codes)]
+        differ = sorted({abs(b) for b in codes if b and linear(abs(b)) != log_domain(abs(b))})
+        top = [] if signed else list(range(182, 192))  # signed magnitudes stop at 128
+        assert differ == [23, 46, 47, *range(91, 96), *top]
+        assert int(u.model(1, 23)) == 16 and log_domain(23) == 32
+
+    def test_rounding_is_the_likelier_outcome_of_lin_et_al(self):
+        # Lin et al.'s stochastic rule picks 2^(t+1) with probability p = |x|/2^t - 1: the
+        # model rounds up exactly where p > 1/2, or p = 1/2 (the tie, rounded up)
+        x = np.arange(1, 1 << 10)
+        low = 2.0 ** np.floor(np.log2(x))
+        p_up = x / low - 1
+        expected = np.where(p_up >= 0.5, 2 * low, low).astype(np.int64)
+        assert (nearest_power_of_two(x, 10) == expected).all()
+        # and the stochastic rule is unbiased, which the deterministic one is not
+        assert np.allclose(low * (1 - p_up) + 2 * low * p_up, x)
 
     def test_ties_round_up_and_zero_stays_zero(self):
         assert nearest_power_of_two([0, 1, 2, 3, 5, 6, 11, 12, 13, 24, 255], 8).tolist() == [
@@ -70,7 +106,7 @@ class TestPowerOfTwo:
                                 "a_width, b_width, signed")
         with pytest.raises(SpecError) as e:
             make_unit("pot:width=0")
-        assert str(e.value) == "pot: Parameter 'a_width' must be an integer in 1..32, not 0"
+        assert str(e.value) == "pot: Parameter 'width' must be an integer in 1..32, not 0"
 
     def test_metadata(self):
         u = make_unit("pot:width=8")

@@ -1,14 +1,18 @@
-"""Any unit as the multiplier: the table (gather) and model paths equal a naive loop that
-calls the unit's golden model once per product, for signed, sign-magnitude and zero-point
-coding, asymmetric widths, either weight port, and imported Verilog."""
+"""Any unit as the multiplier: the table routes (compiled gather kernel, numpy gather, low-rank
+BLAS) and the model path equal a naive loop that calls the unit's golden model once per
+product, for signed, sign-magnitude and zero-point coding, asymmetric widths, either weight
+port, and imported Verilog."""
 
+import os
 import shutil
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
 
+from axhdl.errors import InputError
 from axhdl.nn import products as products_mod
 from axhdl.nn.engine import mac_accumulate
 from axhdl.nn.graph import Conv2d, Linear, Network, ReLU
@@ -99,8 +103,11 @@ UNITS = [
 
 
 class TestTablePath:
+    @pytest.mark.parametrize("jit", [True, False], ids=["kernel", "numpy"])
     @pytest.mark.parametrize(("spec", "scheme"), UNITS)
-    def test_equals_naive_loop(self, spec, scheme):
+    def test_equals_naive_loop(self, spec, scheme, jit, monkeypatch):
+        """The compiled kernel (where the unit has no small rank) and the numpy gather."""
+        monkeypatch.setattr(products_mod, "JIT", jit)
         unit = make_unit(spec)
         sch = Scheme.for_unit(unit, scheme)
         prod = Products(unit, sch)
@@ -178,11 +185,11 @@ class TestLowRankPath:
         x[0], w[:, 0] = prod.xlo, prod.wlo
         x[1], w[:, 1] = prod.xhi, prod.whi
         assert prod._low_rank_ok(577) and prod.rank < 12
-        got = prod.accumulate(x, w)
+        got = prod.accumulate(x, w, route="low-rank")
         monkeypatch.setattr(products_mod, "CHUNK", 1000)
-        np.testing.assert_array_equal(prod.accumulate(x, w), got)
-        monkeypatch.setattr(prod, "_factors", None)  # the gather path
-        np.testing.assert_array_equal(prod.accumulate(x, w), got)
+        np.testing.assert_array_equal(prod.accumulate(x, w, route="low-rank"), got)
+        np.testing.assert_array_equal(prod.accumulate(x, w, route="gather"), got)
+        np.testing.assert_array_equal(prod.accumulate(x, w, route="kernel"), got)
         np.testing.assert_array_equal(got[:4], prod.products(x[:4, :, None],
                                                              w[None]).sum(axis=1))
 
@@ -241,3 +248,140 @@ def test_imported_verilog_unit(tmp_path):
     for op, xc in small_layers(sch):
         np.testing.assert_array_equal(mac_accumulate(op, xc, prod),
                                       naive_accumulators(op, xc, unit, sch))
+
+
+class TestKernel:
+    """The compiled gather kernel (axhdl.nn.kernels): bit-exact, blocked, bounded memory,
+    chosen by Products.route, imported lazily and cached on disk."""
+
+    @staticmethod
+    def operands(prod, m, k, c, seed=2):
+        rng = np.random.default_rng(seed)
+        x = rng.integers(prod.xlo, prod.xhi, size=(m, k), endpoint=True)
+        w = rng.integers(prod.wlo, prod.whi, size=(k, c), endpoint=True)
+        x[0], w[:, 0] = prod.xlo, prod.wlo  # the corners: most negative x most negative
+        x[1], w[:, 1] = prod.xhi, prod.whi
+        return x, w
+
+    @pytest.mark.parametrize(("spec", "scheme"), [
+        ("mitchell:width=8,signed=true", "auto"),
+        ("drum:width=8,k=3", "zeropoint"),
+        ("kulkarni:width=8", "auto"),  # sign-magnitude coding
+    ])
+    def test_equals_gather_and_per_product_sum(self, spec, scheme, monkeypatch):
+        unit = make_unit(spec)
+        prod = Products(unit, Scheme.for_unit(unit, scheme))
+        x, w = self.operands(prod, 97, 300, 7)
+        got = prod.accumulate(x, w, route="kernel")
+        np.testing.assert_array_equal(got, prod.accumulate(x, w, route="gather"))
+        # an independent sum: one table product at a time, in Python integers
+        for m in (0, 1, 50):
+            for c in (0, 1, 6):
+                want = sum(int(prod.products(x[m, i], w[i, c])) for i in range(300))
+                assert got[m, c] == want
+        # blocks of one position and one channel give the same sums
+        monkeypatch.setattr(products_mod, "SLAB", 1)
+        np.testing.assert_array_equal(prod.accumulate(x, w, route="kernel"), got)
+
+    def test_wide_table_entries(self):
+        """Entries beyond int32 keep an int64 table (no wrap-around)."""
+        prod = Products(make_unit("mitchell:width=8,signed=true"))
+        prod.table = prod.table * (1 << 20) + 3  # |entries| up to 2^34
+        x, w = self.operands(prod, 20, 50, 3)
+        got = prod.accumulate(x, w, route="kernel")
+        assert prod._table_small.dtype == np.int64 and np.abs(got).max() > 1 << 31
+        np.testing.assert_array_equal(got, prod.accumulate(x, w, route="gather"))
+
+    def test_code_outside_the_table(self):
+        prod = Products(make_unit("mitchell:width=8,signed=true"))
+        x, w = self.operands(prod, 4, 9, 2)
+        x[2, 3] = 128  # int8 codes end at 127
+        with pytest.raises(InputError, match="1 activation codes lie outside the product "
+                                              "table's 256 codes from -128"):
+            prod.accumulate(x, w, route="kernel")
+        x[2, 3] = 0
+        w[1, 1] = -129
+        with pytest.raises(InputError, match="weight codes outside the product table's 256 "
+                                              "codes from -128"):
+            prod.accumulate(x, w, route="kernel")
+
+    def test_memory_is_bounded(self):
+        """Beyond its (M, C) result the kernel route allocates one slab of at most
+        SLAB entries; the numpy gather needs about CHUNK int64 temporaries."""
+        prod = Products(make_unit("mitchell:width=8,signed=true"))
+        x, w = self.operands(prod, 4000, 144, 16)
+        out_bytes = 4000 * 16 * 8
+        prod.accumulate(x[:2], w, route="kernel")  # compiled (or loaded) before measuring
+        tracemalloc.start()
+        try:
+            prod.accumulate(x, w, route="kernel")
+            kernel_peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.reset_peak()
+            prod.accumulate(x, w, route="gather")
+            gather_peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert kernel_peak < out_bytes + 2 * 4 * products_mod.SLAB + 65536
+        assert gather_peak > out_bytes + 8 * products_mod.CHUNK // 2
+
+    @pytest.mark.parametrize(("spec", "k", "c", "route"), [
+        ("mitchell:width=8,signed=true", 144, 512, "kernel"),  # full rank
+        ("truncated:width=8,k=8,signed=true", 144, 16, "kernel"),  # rank 9: 16 < 16 x 10
+        ("truncated:width=8,k=8,signed=true", 144, 160, "low-rank"),
+        ("perforated:width=8,m=3,start=1", 144, 32, "low-rank"),  # rank 1: 32 = 16 x 2
+        ("perforated:width=8,m=3,start=1", 144, 31, "kernel"),
+        ("exact:width=8,signed=true", 144, 1, "low-rank"),  # rank 0: BLAS only
+        ("drum:a_width=12,b_width=10,k=4", 144, 16, "model"),
+    ])
+    def test_route(self, spec, k, c, route, monkeypatch):
+        prod = Products(make_unit(spec))
+        assert prod.route(k, c) == route
+        monkeypatch.setattr(products_mod, "JIT", False)  # without the kernel
+        want = {"kernel": "low-rank" if prod.rank is not None and prod.rank < c else "gather"}
+        assert prod.route(k, c) == want.get(route, route)
+
+    def test_unavailable_route(self):
+        prod = Products(make_unit("mitchell:width=8,signed=true"))
+        x, w = self.operands(prod, 2, 3, 2)
+        with pytest.raises(ValueError, match="route 'low-rank' is not available for "
+                                             "mitchell"):
+            prod.accumulate(x, w, route="low-rank")
+        np.testing.assert_array_equal(prod.accumulate(x, w, route="model"),
+                                      prod.accumulate(x, w, route="kernel"))
+
+    def test_lazy_import_and_disk_cache(self, tmp_path):
+        """Importing axhdl (and axhdl.nn) does not import numba; the first kernel use writes
+        the compiled code under $AXHDL_CACHE/numba, and a second process loads it."""
+        code = (
+            "import sys, time\n"
+            "import axhdl.cli, axhdl.nn\n"
+            "assert 'numba' not in sys.modules\n"
+            "from axhdl.nn.kernels import gather_kernel\n"
+            "assert gather_kernel() is not None and 'numba' in sys.modules\n"
+        )
+        env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+        env["AXHDL_CACHE"] = str(tmp_path)
+        subprocess.run([sys.executable, "-c", code], check=True, env=env)
+        index = sorted(p.name for p in (tmp_path / "numba").rglob("*.nbi"))
+        assert any("_gather_py" in name for name in index)
+        data = sorted((tmp_path / "numba").rglob("*.nbc"))
+        mtimes = [p.stat().st_mtime_ns for p in data]
+        subprocess.run([sys.executable, "-c", code], check=True, env=env)
+        assert [p.stat().st_mtime_ns for p in data] == mtimes  # loaded, not rewritten
+
+    def test_network_outputs_equal(self, monkeypatch):
+        """The digits CNN's output codes through the kernel (a sign-magnitude unit of rank 2:
+        the kernel on these narrow layers) equal the numpy gather's."""
+        from axhdl.nn import digits_network, load_digits_split, quantize, run
+
+        unit = make_unit("drum:width=8,k=4")
+        sch = Scheme.for_unit(unit)
+        d = load_digits_split()
+        qnet = quantize(digits_network(), d.x_calibration, sch)
+        prod = Products(unit, sch)
+        assert {prod.route(n.op.fan_in, n.op.out_channels) for n in qnet.mac_nodes()} == {
+            "kernel"}
+        got = run(qnet, d.x_test, prod, batch=100)
+        monkeypatch.setattr(products_mod, "JIT", False)
+        np.testing.assert_array_equal(run(qnet, d.x_test, prod), got)
+        assert np.any(got != run(qnet, d.x_test, ExactProducts(sch)))

@@ -338,7 +338,7 @@ class TestCli:
     def test_bad_spec_exits_2(self, capsys):
         assert main(["verify", "exact:width=0", "--sim", "icarus"]) == 2
         assert capsys.readouterr().err == (
-            "axhdl verify: exact: Parameter 'a_width' must be an integer in 1..32, not 0\n")
+            "axhdl verify: exact: Parameter 'width' must be an integer in 1..32, not 0\n")
 
 
 @pytest.mark.cocotb

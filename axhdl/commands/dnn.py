@@ -2,14 +2,15 @@
 quantized network with the unit as every layer's multiplier, compensation, per-layer MACs
 and error, network energy from the PPA flow; ``--assign`` a multiplier per layer,
 ``--candidates`` a search for per-layer assignments under an accuracy-loss bound
-(docs/dnn.md)."""
+(docs/dnn.md). A progress bar on stderr on a terminal (``--progress`` forces it)."""
 
 from __future__ import annotations
 
 import argparse
 
 from ..errors import InputError
-from ._common import add_json, print_json, table
+from ..results import load_numpy
+from ._common import add_json, percentage_points, print_json, table
 
 
 def register(sub, name):
@@ -18,11 +19,12 @@ def register(sub, name):
     p.add_argument("spec", nargs="?",
                    help="multiplier spec, e.g. 'truncated:width=8,k=8,signed=true' (omitted "
                         "with --assign or --candidates)")
-    p.add_argument("--model", default="digits", metavar="digits|FILE.onnx",
-                   help="the built-in digits CNN (default) or a float ONNX model")
+    p.add_argument("--model", default="digits", metavar="digits|FILE.onnx|FILE.pt",
+                   help="the built-in digits CNN (default), a float ONNX model, or a PyTorch "
+                        "nn.Sequential saved with torch.save (needs the torch extra)")
     p.add_argument("--data", metavar="FILE.npz",
                    help="test and calibration data: arrays x, y, calibration (default: the "
-                        "digits split; required with an ONNX model)")
+                        "digits split; required with an ONNX or PyTorch model)")
     p.add_argument("--compensate", default="none", metavar="none|bias|alwann|cv[,...]",
                    help="error compensation, combinable with commas (default none)")
     p.add_argument("--scheme", default="auto", choices=("auto", "signed", "signmag",
@@ -33,8 +35,13 @@ def register(sub, name):
                    help="layer-wise assignment: one multiplier per conv/linear layer, in order")
     p.add_argument("--candidates", metavar="SPEC;SPEC;...",
                    help="search per-layer assignments of these units (exhaustive up to 256 "
-                        "assignments, greedy beyond) and report their Pareto set")
-    p.add_argument("--max-loss", type=float, default=1.0, metavar="PCT",
+                        "assignments, a Pareto local search beyond) and report their Pareto "
+                        "set")
+    p.add_argument("--search", default="auto", choices=("auto", "exhaustive", "greedy",
+                                                        "pareto"),
+                   help="the search strategy of --candidates (default auto: exhaustive up "
+                        "to 256 assignments, pareto beyond)")
+    p.add_argument("--max-loss", type=percentage_points, default=1.0, metavar="PCT",
                    help="accuracy-loss bound of the search, percentage points (default 1)")
     p.add_argument("--energy", action=argparse.BooleanOptionalAction, default=True,
                    help="network energy (default on): each layer's operand stream as the "
@@ -42,6 +49,8 @@ def register(sub, name):
                         "--no-energy skips synthesis")
     p.add_argument("--liberty", metavar="FILE",
                    help="liberty file of the energy figures (default: OSU 0.18 um)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress bar on stderr (default: only when stderr is a terminal)")
     add_json(p)
     return p
 
@@ -49,27 +58,37 @@ def register(sub, name):
 def run(args) -> int:
     from ..nn.assign import parse_specs, search
     from ..nn.evaluate import evaluate
+    from ..nn.progress import Progress
 
     given = [o for o, v in (("SPEC", args.spec), ("--assign", args.assign),
                             ("--candidates", args.candidates)) if v is not None]
     if len(given) != 1:
         raise InputError("give one of SPEC, --assign SPEC;SPEC;... or --candidates "
                          "SPEC;SPEC;..." + (f", not {' and '.join(given)}" if given else ""))
+    if args.data is not None:  # a directory, text or a pickle: one line, the format expected
+        load_numpy(args.data, "data file", (".npz",))
     opts = {"liberty": args.liberty} if args.liberty else None
+    if args.candidates is not None and not args.energy:
+        raise InputError("--candidates searches for energy savings: it needs --energy")
+    progress = Progress(args.progress)
+    try:
+        if args.candidates is not None:
+            res = search(args.candidates, max_loss=args.max_loss, model=args.model,
+                         data=args.data, compensate=args.compensate, scheme=args.scheme,
+                         ppa_options=opts, strategy=args.search, progress=progress)
+        else:
+            spec = parse_specs(args.assign) if args.assign is not None else args.spec
+            res = evaluate(spec, model=args.model, data=args.data, compensate=args.compensate,
+                           scheme=args.scheme, energy=args.energy, ppa_options=opts,
+                           progress=progress)
+    finally:
+        progress.close()
     if args.candidates is not None:
-        if not args.energy:
-            raise InputError("--candidates searches for energy savings: it needs --energy")
-        res = search(args.candidates, max_loss=args.max_loss, model=args.model,
-                     data=args.data, compensate=args.compensate, scheme=args.scheme,
-                     ppa_options=opts)
         if args.json:
             print_json(res)
         else:
             _print_search(res)
         return 0
-    spec = parse_specs(args.assign) if args.assign is not None else args.spec
-    res = evaluate(spec, model=args.model, data=args.data, compensate=args.compensate,
-                   scheme=args.scheme, energy=args.energy, ppa_options=opts)
     if args.json:
         print_json(res)
         return 0

@@ -7,7 +7,8 @@ from ..errors import AxhdlError, SpecError
 from ..imported import MAX_TABLE_WIDTH, VerilogUnit
 from ..metrics import METRIC_KEYS, characterize
 from ..results import provenance
-from ._common import add_json, print_json, table
+from ._common import add_json, count, print_json, seed, table
+from .metrics import MAX_SAMPLES
 
 
 def register(sub, name):
@@ -22,10 +23,11 @@ def register(sub, name):
     p.add_argument("--shift", type=int, default=0, metavar="N",
                    help="the output holds the product shifted right by N bits (default 0)")
     p.add_argument("--name", help="module name of the a/b/p wrapper (default <top>_axhdl)")
-    p.add_argument("--samples", type=int, default=1 << 20, metavar="N",
+    p.add_argument("--samples", type=count(2, MAX_SAMPLES, "samples per run"), default=1 << 20,
+                   metavar="N",
                    help=f"operand pairs sampled above {MAX_TABLE_WIDTH} operand bits "
                         f"(default 2^20)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the sample (default 0)")
     add_json(p)
     return p
 

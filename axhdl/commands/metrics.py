@@ -15,38 +15,53 @@ from ..distributions import distribution_from_files
 from ..errors import InputError
 from ..metrics import METRIC_KEYS, characterize, dot_product_error
 from ..metrics.arrays import ARRAY_METRIC_KEYS, gemm_metrics, is_array_unit
-from ..results import atomic_write, provenance
-from ._common import add_json, add_spec, print_json, table, unit_from
+from ..results import atomic_write, load_numpy, provenance
+from ._common import (
+    add_json,
+    add_spec,
+    check_memory,
+    count,
+    print_json,
+    seed,
+    table,
+    unit_from,
+    workers,
+)
+
+#: the most Monte-Carlo samples of one run (drawn in bounded memory, 2^16 per task; beyond
+#: this the task list alone grows large and the run takes hours; split it over seeds)
+MAX_SAMPLES = 1 << 32
 
 
 def register(sub, name):
     p = sub.add_parser(
         name, help="error metrics: exhaustive (up to 32 operand bits) or Monte-Carlo")
     add_spec(p)
-    p.add_argument("--samples", "--tiles", type=int, metavar="N", dest="samples",
+    p.add_argument("--samples", "--tiles", type=count(1, MAX_SAMPLES, "samples per run"),
+                   metavar="N", dest="samples",
                    help="Monte-Carlo: N random operand pairs (95%% confidence intervals); for "
                    "mac/systolic specs: N random dot products / GEMMs (default 10000 / 100)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the sample (default 0)")
     p.add_argument("--dist-a", metavar="FILE",
                    help="distribution of operand a: .npy samples or .npz samples/histogram")
     p.add_argument("--dist-b", metavar="FILE", help="distribution of operand b (as --dist-a)")
     p.add_argument("--dist-joint", metavar="FILE",
                    help="joint distribution: .npy histogram (2^na, 2^nb) or .npz")
-    p.add_argument("--dot", type=int, metavar="N",
+    p.add_argument("--dot", type=count(1), metavar="N",
                    help="also the accumulated error of an N-term dot product")
     p.add_argument("--per-weight", metavar="FILE.npz",
                    help="write E[ED] and Var(ED) for every value of the weight operand")
     p.add_argument("--plot", metavar="DIR", help="write error plots into DIR")
     p.add_argument("--plot-format", choices=("png", "svg"), default="png",
                    help="plot file format (default png)")
-    p.add_argument("--workers", type=int, metavar="N",
+    p.add_argument("--workers", type=workers, metavar="N",
                    help="worker processes (default: up to 2 CPUs)")
     g = p.add_argument_group("mac and systolic specs (errors of whole dot products / GEMMs)")
-    g.add_argument("--m", type=int, metavar="M",
+    g.add_argument("--m", type=count(1), metavar="M",
                    help="rows of A (default 4 x max(rows, cols))")
-    g.add_argument("--k", type=int, metavar="K",
+    g.add_argument("--k", type=count(1), metavar="K",
                    help="reduction length (default 2 x rows; mac: 64)")
-    g.add_argument("--n", type=int, metavar="N", help="columns of W (default 2 x cols)")
+    g.add_argument("--n", type=count(1), metavar="N", help="columns of W (default 2 x cols)")
     g.add_argument("--workload", metavar="FILE.npz",
                    help="operand matrices instead of random ones: .npz with arrays A "
                    "((M, K) or (S, M, K)) and W ((K, N) or (S, K, N)); mac: (K,) or (S, K)")
@@ -138,6 +153,10 @@ def _run_array(unit, args) -> int:
             f"{', '.join(used)} appl{'ies' if len(used) == 1 else 'y'} to single units, not "
             f"to the dot products / GEMMs of {unit.family} specs"
         )
+    if args.workload is None:
+        _check_array_memory(unit, args)
+    else:  # a directory, text or a pickle: one line, the format expected
+        load_numpy(args.workload, "workload file", (".npz",))
     res = gemm_metrics(unit, samples=args.samples, m=args.m, k=args.k, n=args.n,
                        seed=args.seed, workload=args.workload)
     out = res.as_dict()
@@ -170,6 +189,18 @@ def _run_array(unit, args) -> int:
         rows.append(row)
     table(rows)
     return 0
+
+
+def _check_array_memory(unit, args) -> None:
+    """Refuse up front random GEMMs / dot products that would not fit in memory (they are
+    drawn and evaluated all at once)."""
+    from ..metrics.arrays import default_samples, resolve_shape
+
+    shape = resolve_shape(unit, args.m, args.k, args.n)
+    samples = args.samples if args.samples is not None else default_samples(unit)
+    m, k, n = shape.get("m", 1), shape["k"], shape.get("n", 1)
+    # operands, the products of every term, outputs and their differences (int64)
+    check_memory("--samples", samples, 8.0 * (m * k + k * n + m * k * n + 4 * m * n))
 
 
 def _num(v: float) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..errors import CheckFailedError
 from ..synth.prove import AGAINST, METHODS, prove_unit
-from ._common import add_json, add_spec, print_json, unit_from
+from ._common import add_json, add_spec, print_json, seconds, unit_from
 
 
 def register(sub, name):
@@ -39,7 +39,7 @@ def register(sub, name):
              "broken_array, operand_truncation; algebraic method only)",
     )
     p.add_argument(
-        "--timeout", type=float, default=600, metavar="S",
+        "--timeout", type=seconds, default=600, metavar="S",
         help="seconds Yosys may take (default 600)",
     )
     add_json(p)

@@ -14,7 +14,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ._common import add_json, add_spec, print_json, table, unit_from
+from ._common import add_json, add_spec, check_memory, print_json, seed, table, unit_from
 
 if TYPE_CHECKING:  # the runners themselves are imported when the command runs
     from ..testbenches.runner import VerificationResult
@@ -23,6 +23,14 @@ if TYPE_CHECKING:  # the runners themselves are imported when the command runs
 #: ``--vectors`` and ``--tiles`` when not given
 DEFAULT_VECTORS = 10000
 DEFAULT_TILES = 2
+
+#: memory one random vector takes: operands, expected outputs and controls (int64) here, in
+#: the vector file and again in the simulator's scoreboard
+VECTOR_BYTES = 200
+
+#: memory one streamed operand or result takes (a Python integer, its hex word and its place
+#: in the scoreboard's lists)
+STREAM_ELEMENT_BYTES = 200
 
 #: what ``--sim`` accepts
 SIM_CHOICES = ("icarus", "verilator", "both")
@@ -84,9 +92,21 @@ def register(sub, name):
         help=f"systolic: tiles each matrix dimension spans; mac: random segments (default "
              f"{DEFAULT_TILES})",
     )
-    p.add_argument("--seed", type=_int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--seed", type=seed, default=0, metavar="S", help="random seed (default 0)")
     add_json(p)
     return p
+
+
+def _check_stream_memory(unit, tiles: int) -> None:
+    """Refuse up front a streamed run whose operands and expected outputs (held as Python
+    objects and hex words while they are streamed) would not fit in memory."""
+    from ..testbenches.stream_runner import MAC_SEGMENT_CYCLES, stream_kind
+
+    if stream_kind(unit) == "mac":  # a, b, en, clear, rst, p, observed per cycle
+        check_memory("--tiles", tiles, STREAM_ELEMENT_BYTES * (MAC_SEGMENT_CYCLES + 1) * 7)
+    else:  # two GEMMs of (tiles·R) x (tiles·R) by (tiles·R) x (tiles·C), and outputs
+        r, c = unit.rows, unit.cols
+        check_memory("--tiles", tiles, STREAM_ELEMENT_BYTES * 4 * (r * r + r * c), growth=2)
 
 
 def _print_human(spec: str, runs: list[VerificationResult]) -> None:
@@ -150,12 +170,14 @@ def run(args) -> int:
             raise InputError(f"--vectors applies to combinational units; {unit.family} takes "
                              f"--tiles")
         tiles = DEFAULT_TILES if tiles is None else tiles
+        _check_stream_memory(unit, tiles)
         runs = [verify_stream(unit, sim, tiles=tiles, seed=args.seed) for sim in sims]
     else:
         if tiles is not None:
             raise InputError(f"--tiles applies to mac and systolic units, not to "
                              f"{unit.family}")
         vectors = DEFAULT_VECTORS if args.vectors is None else args.vectors
+        check_memory("--vectors", vectors, VECTOR_BYTES)
         runs = [verify(unit, sim, vectors=vectors, seed=args.seed) for sim in sims]
     ok = all(r.ok for r in runs)
     if args.json:

@@ -10,7 +10,10 @@ How :func:`characterize` computes:
 * or by Monte-Carlo sampling (``samples``, ``seed``) for any width, with 95 % confidence
   intervals and the sampled WCE flagged as a lower bound.
 
-Only numpy and the unit's model run here: no Amaranth, no simulator.
+Only numpy and the unit's model run here (no Amaranth, no simulator), or, for exhaustive
+uniform evaluation of a family that has one, its compiled fast path
+(:mod:`axhdl.metrics.kernels`, numba, imported only then), proven equal to the model in
+``tests/test_metrics_kernels.py``.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from axhdl.errors import InputError
+from axhdl.processes import worker_setup
 
-from .accumulate import Partial, VecMoments
+from .accumulate import Moments, Partial, VecMoments
 
 __all__ = [
     "MAX_EXHAUSTIVE",
@@ -50,6 +54,9 @@ TILE = 1 << 13
 #: operand pairs per task handed to a worker process (fixed, so results do not depend on
 #: the number of workers)
 TASK = 1 << 22
+
+#: most operand pairs the compiled fast path evaluates in this process alone (no workers)
+FAST_SERIAL_PAIRS = 1 << 26
 
 #: Monte-Carlo samples drawn per task (each task has its own seed sequence)
 SAMPLE_TASK = 1 << 16
@@ -120,6 +127,7 @@ class _Job:
     b_vals: np.ndarray | None = None
     samples: int = 0
     seed: int = 0
+    plan: Any = None  # a compiled fast path (axhdl.metrics.kernels) or None
 
     def model(self, a, b) -> np.ndarray:
         return np.asarray(self.unit.model(a, b, **self.controls), dtype=np.int64)
@@ -170,6 +178,8 @@ def _run_rows(bounds: tuple[int, int]) -> Partial:
         b_all = b_all[job.dist.col_support(b_all)]
     if not a_all.size or not b_all.size:
         return acc
+    if job.plan is not None and job.dist is None and job.per_weight is None:
+        return _kernel_partial(job, a_all, b_all)
     cols = min(b_all.size, TILE)
     rows = max(1, TILE // cols)
     for r in range(0, a_all.size, rows):
@@ -180,6 +190,25 @@ def _run_rows(bounds: tuple[int, int]) -> Partial:
                 _tile(job, acc, a, b, None)
             else:
                 _tile(job, acc, a, b, job.dist.tile(a, b), job.dist.support(a, b))
+    return acc
+
+
+def _kernel_partial(job: _Job, a: np.ndarray, b: np.ndarray) -> Partial:
+    """The statistics of ``a`` × ``b`` through the job's compiled plan (same integer sums,
+    same tiles as :func:`_tile`)."""
+    from .kernels import run_rows
+
+    ist, ust, fst = run_rows(job.plan, a, b, TILE)
+    acc = job.new_partial()
+    acc.pairs = int(ist[0])
+    acc.n_err = int(ist[1])
+    acc.s1 = int(ist[2])
+    acc.a1 = int(ist[3])
+    acc.wce = int(ist[4])
+    acc.s2 = (int(ust[1]) << 64) | int(ust[0])
+    acc.red = Moments(float(fst[0]), float(fst[1]), float(fst[2]))
+    acc.ared = Moments(float(fst[3]), float(fst[4]), float(fst[5]))
+    acc.wcre = float(fst[6])
     return acc
 
 
@@ -213,7 +242,8 @@ def _execute(job: _Job, fn, tasks: list, workers: int) -> Partial:
                 total.merge_from(fn(t))
         else:
             ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as ex:
+            with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx,
+                                     initializer=worker_setup) as ex:
                 for part in ex.map(fn, tasks):
                     total.merge_from(part)
     finally:
@@ -253,6 +283,7 @@ def characterize(
     per_weight: bool = False,
     workers: int | None = None,
     controls: dict | None = None,
+    fast: bool | None = None,
 ) -> MetricsResult:
     """Every metric of ``unit`` over all operand pairs, or over ``samples`` random pairs.
 
@@ -260,6 +291,12 @@ def characterize(
     evaluation streams tiles and accepts a total operand width up to 32 bits; Monte-Carlo
     evaluation (``samples``) any width, with 95 % confidence intervals. ``per_weight`` adds
     E[ED] and Var(ED) for every value of the weight operand (exhaustive only).
+
+    ``fast``: whether exhaustive uniform evaluation may use the unit's compiled fast path
+    (:mod:`axhdl.metrics.kernels`), which gives the same integer statistics and RED moments
+    equal to a few ulp; None (default) uses it from
+    :func:`axhdl.metrics.kernels.min_pairs` pairs on (2^20, or 2^25 for the families whose
+    numpy model is cheap), unless ``$AXHDL_FAST`` is ``0``.
     """
     controls = dict(controls or {})
     workers = default_workers() if workers is None else max(1, int(workers))
@@ -299,6 +336,10 @@ def characterize(
         weight_op = unit.weight_operand or "b"
     job = _Job(unit, controls, dist, weighted=dist is not None, track_ci=False,
                per_weight=weight_op, a_vals=a_vals, b_vals=b_vals)
+    if dist is None and weight_op is None and _use_fast(unit, fast, a_vals.size * b_vals.size):
+        job.plan = _fast_plan(unit, controls, a_vals, b_vals)
+        if job.plan is not None and a_vals.size * b_vals.size <= FAST_SERIAL_PAIRS:
+            workers = 1  # a fraction of a second of compiled work: forking costs more
     rows_per_task = max(1, TASK // b_vals.size)
     tasks = [(i, min(i + rows_per_task, a_vals.size))
              for i in range(0, a_vals.size, rows_per_task)]
@@ -308,6 +349,29 @@ def characterize(
     if weight_op is not None:
         pw = _per_weight_arrays(unit, weight_op, acc.per_weight, a_vals, b_vals)
     return MetricsResult(m, "exhaustive", acc.pairs, dist_info, per_weight=pw)
+
+
+def _use_fast(unit, fast: bool | None, pairs: int) -> bool:
+    if fast is not None:
+        return bool(fast)
+    if os.environ.get("AXHDL_FAST", "1").strip() == "0":
+        return False
+    from .kernels import min_pairs  # numpy only: numba is imported by plan_for
+
+    return pairs >= min_pairs(unit)
+
+
+def _fast_plan(unit, controls: dict, a_vals: np.ndarray, b_vals: np.ndarray):
+    """The unit's compiled plan, its code loaded (compiled or read from the cache) here,
+    before worker processes fork; None when the unit has none."""
+    from .kernels import has_kernel, plan_for, run_rows
+
+    if not has_kernel(unit):
+        return None
+    plan = plan_for(unit, controls)
+    if plan is not None:
+        run_rows(plan, a_vals[:1], b_vals[:2], TILE)
+    return plan
 
 
 def _per_weight_arrays(unit, weight_op, vm: VecMoments | None, a_vals, b_vals) -> dict:

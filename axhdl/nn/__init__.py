@@ -8,7 +8,9 @@
 - :mod:`axhdl.nn.engine` — the integer engine;
 - :mod:`axhdl.nn.compensate` — bias correction, ALWANN weight tuning, control variate;
 - :mod:`axhdl.nn.digits`, :mod:`axhdl.nn.train_digits` — the built-in model and data;
+- :mod:`axhdl.nn.kernels` — compiled kernels (numba, imported on first use);
 - :mod:`axhdl.nn.onnx_import` — float ONNX models;
+- :mod:`axhdl.nn.torch_import` — PyTorch ``nn.Sequential`` models (optional ``torch`` extra);
 - :mod:`axhdl.nn.evaluate` — ``axhdl dnn``: accuracies, per-layer figures, energy;
 - :mod:`axhdl.nn.assign` — layer-wise assignment: a multiplier per layer, the search for
   assignments under an accuracy-loss bound and their Pareto set.
@@ -20,7 +22,7 @@ See docs/dnn.md.
 from .compensate import METHODS, calibrate, parse_methods
 from .digits import digits_network, load_digits_split
 from .engine import LayerCompensation, predict, run
-from .evaluate import evaluate, load_data, load_model
+from .evaluate import evaluate, load_data, load_model, load_model_and_data
 from .graph import (
     Add,
     AvgPool2d,
@@ -34,6 +36,7 @@ from .graph import (
 )
 from .products import ExactProducts, Products
 from .quantize import SCHEMES, QNetwork, Scheme, quantize
+from .torch_import import from_torch, load_torch
 
 __all__ = [
     "Add",
@@ -62,4 +65,7 @@ __all__ = [
     "evaluate",
     "load_data",
     "load_model",
+    "load_model_and_data",
+    "from_torch",
+    "load_torch",
 ]

@@ -6,8 +6,9 @@ energy under an accuracy-loss bound.
 - :func:`layer_units` checks an assignment against a network (one multiplier per layer, one
   operand coding for all);
 - :func:`search` evaluates assignments of candidate units — every one when the product of
-  choices is at most :data:`EXHAUSTIVE_LIMIT`, a greedy descent otherwise — and reports the
-  Pareto set (accuracy loss vs energy savings) of those evaluated.
+  choices is at most :data:`EXHAUSTIVE_LIMIT`, a Pareto local search otherwise (or a greedy
+  descent; :func:`explore`) — and reports the Pareto set (accuracy loss vs energy savings)
+  of those evaluated.
 
 Energy in the search is additive: each layer's energy per operation for each candidate is
 measured once, under that layer's operand stream in the exact network on the calibration
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +32,17 @@ from .compensate import calibrate, parse_methods
 from .digits import SPLIT_SEED
 from .engine import predict, run
 from .products import ExactProducts, Products
+from .progress import Progress
 from .quantize import QNetwork, Scheme
 
-__all__ = ["EXHAUSTIVE_LIMIT", "parse_specs", "layer_units", "pareto", "search"]
+__all__ = ["EXHAUSTIVE_LIMIT", "parse_specs", "layer_units", "pareto", "explore", "search"]
 
 #: the search is exhaustive up to this many assignments (product of the choices per layer)
+#: by default, and the other searches evaluate at most this many
 EXHAUSTIVE_LIMIT = 256
+
+#: an exhaustive search asked for explicitly enumerates at most this many assignments
+MAX_EXHAUSTIVE = 100_000
 
 
 def parse_specs(text: str | Sequence[str], what: str = "--assign") -> list[str]:
@@ -86,7 +92,7 @@ def pareto(points: list[dict]) -> list[dict]:
 
 
 def _layer_energies(units, prods, qnet, cal_codes, macs, *, vectors, seed, ppa_fn,
-                    ppa_options) -> tuple[np.ndarray, np.ndarray]:
+                    ppa_options, progress=None) -> tuple[np.ndarray, np.ndarray]:
     """Energy per operation [layer, candidate] under each layer's exact-network stream, and
     of the exact unit per layer (under the first candidate's stream)."""
     import io
@@ -110,8 +116,12 @@ def _layer_energies(units, prods, qnet, cal_codes, macs, *, vectors, seed, ppa_f
                 buf = io.BytesIO()
                 np.savez(buf, a=wl["a"], b=wl["b"])
                 path.write_bytes(buf.getvalue())
+                if progress is not None:
+                    progress.phase(f"energy: {node.name}, candidate {j}")
                 res = ppa_fn(unit, workload=path, vectors=vectors, seed=seed,
                              **(ppa_options or {}))
+                if progress is not None:
+                    progress.step()
                 e[i, j] = float(res.energy_pj)
                 if j == 0:
                     base[i] = (float(res.baseline.energy_pj) if res.baseline is not None
@@ -119,13 +129,98 @@ def _layer_energies(units, prods, qnet, cal_codes, macs, *, vectors, seed, ppa_f
     return e, base
 
 
+def explore(e_op: np.ndarray, loss_of: Callable[[tuple[int, ...]], float], max_loss: float,
+            strategy: str, *, budget: int = EXHAUSTIVE_LIMIT,
+            grow: Callable[[int], None] | None = None) -> str:
+    """Visit assignments (tuples of candidate indices, one per layer) by ``strategy``, calling
+    ``loss_of`` (which evaluates and records an assignment, returning its accuracy loss) on
+    each; energy is additive: Σ layers ``e_op[layer, candidate]`` (per-layer MACs included).
+    Returns the strategy's name. ``grow(n)``: n more evaluations are planned (progress).
+
+    - ``exhaustive``: every assignment;
+    - ``greedy``: from each layer's most expensive candidate, evaluate every move of one
+      layer to a cheaper candidate and take the one that saves most within the bound, until
+      none is;
+    - ``pareto``: a Pareto local search (Paquete, Chiarandini and Stützle, "Pareto local
+      optimum sets in the biobjective traveling salesman problem", 2004) with bound pruning:
+      start from the most and the least expensive assignments; repeatedly take the
+      unexpanded assignment of the archive — those within the bound that no other evaluated
+      one within the bound dominates (loss ≤, energy ≤, one strictly) — that saves most, and
+      evaluate all its one-layer neighbours (cheaper and costlier); stop when every archive
+      member is expanded or after ``budget`` evaluations."""
+    n_layers, n_cand = e_op.shape
+    seen: dict[tuple[int, ...], float] = {}
+
+    def visit(choice: tuple[int, ...]) -> float:
+        if choice not in seen:
+            seen[choice] = float(loss_of(choice))
+        return seen[choice]
+
+    def energy(choice):
+        return float(sum(e_op[i, j] for i, j in enumerate(choice)))
+
+    if strategy == "exhaustive":
+        if grow is not None:
+            grow(n_cand ** n_layers)
+        for choice in itertools.product(range(n_cand), repeat=n_layers):
+            visit(choice)
+        return strategy
+    top = tuple(int(np.argmax(e_op[i])) for i in range(n_layers))
+    if strategy == "greedy":
+        current = top
+        if grow is not None:
+            grow(1)
+        visit(current)
+        while True:
+            moves = [current[:i] + (j,) + current[i + 1:] for i in range(n_layers)
+                     for j in range(n_cand) if e_op[i, j] < e_op[i, current[i]]]
+            if grow is not None:  # the total grows as the descent goes on
+                grow(sum(m not in seen for m in moves))
+            ok = [m for m in moves if visit(m) <= max_loss]
+            if not ok:
+                return strategy
+            current = min(ok, key=energy)
+    if strategy != "pareto":
+        raise InputError(f"search strategy must be auto, exhaustive, greedy or pareto, not "
+                         f"{strategy!r}")
+    bottom = tuple(int(np.argmin(e_op[i])) for i in range(n_layers))
+    starts = [top] + ([bottom] if bottom != top else [])
+    if grow is not None:
+        grow(len(starts))
+    for c in starts:
+        visit(c)
+    expanded: set[tuple[int, ...]] = set()
+    while len(seen) < budget:
+        inside = [(c, lo, energy(c)) for c, lo in seen.items() if lo <= max_loss]
+        archive = [c for c, lo, e in inside
+                   if not any(lo2 <= lo and e2 <= e and (lo2 < lo or e2 < e)
+                              for _, lo2, e2 in inside)]
+        todo = sorted((c for c in archive if c not in expanded), key=lambda c: (energy(c), c))
+        if not todo:
+            break
+        c = todo[0]
+        expanded.add(c)
+        nbrs = [c[:i] + (j,) + c[i + 1:] for i in range(n_layers) for j in range(n_cand)
+                if j != c[i] and c[:i] + (j,) + c[i + 1:] not in seen]
+        nbrs = nbrs[:max(0, budget - len(seen))]
+        if grow is not None:
+            grow(len(nbrs))
+        for m in nbrs:
+            visit(m)
+    return strategy
+
+
 def search(candidates, *, max_loss: float, model="digits", data=None, compensate=None,
            scheme: str = "auto", batch: int = 256, ppa_fn=None, ppa_options=None,
-           exhaustive_limit: int = EXHAUSTIVE_LIMIT, progress=None) -> dict:
+           exhaustive_limit: int = EXHAUSTIVE_LIMIT, strategy: str = "auto",
+           progress: Progress | None = None) -> dict:
     """Per-layer assignments of ``candidates`` (specs, or ``SPEC;SPEC;…``) that maximise
     network energy savings with an accuracy loss of at most ``max_loss`` percentage points;
-    the Pareto set of the assignments evaluated. A JSON-ready dict."""
-    from .evaluate import ENERGY_VECTORS, layer_macs, load_data, load_model
+    the Pareto set of the assignments evaluated. A JSON-ready dict. ``strategy`` (see
+    :func:`explore`): ``auto`` is exhaustive up to ``exhaustive_limit`` assignments, the
+    Pareto local search beyond (at most ``exhaustive_limit`` evaluations). ``progress``
+    counts the syntheses and the assignments evaluated."""
+    from .evaluate import ENERGY_VECTORS, layer_macs, load_model_and_data
     from .quantize import quantize
 
     specs = parse_specs(candidates, "--candidates")
@@ -135,8 +230,7 @@ def search(candidates, *, max_loss: float, model="digits", data=None, compensate
         raise InputError(f"--max-loss must be a non-negative number, not {max_loss!r}")
     units, sch = layer_units(specs, scheme)
     methods = parse_methods(compensate)
-    net, model_info = load_model(model)
-    ds = load_data(data, model_info["name"])
+    net, model_info, ds = load_model_and_data(model, data)
     qnet = quantize(net, ds.calibration, sch)
     nodes = qnet.mac_nodes()
     names = [n.name for n in nodes]
@@ -148,15 +242,26 @@ def search(candidates, *, max_loss: float, model="digits", data=None, compensate
     macs = layer_macs(qnet)
     n_macs = np.array([macs[n]["macs"] for n in names], dtype=np.float64)
     cal_codes = qnet.input.quantize(ds.calibration)
+    space = len(specs) ** len(names)
+    if progress is not None:
+        progress.add(len(names) * len(units))
+    if strategy not in ("auto", "exhaustive", "greedy", "pareto"):
+        raise InputError(f"search strategy must be auto, exhaustive, greedy or pareto, not "
+                         f"{strategy!r}")
+    if strategy == "exhaustive" and space > MAX_EXHAUSTIVE:
+        raise InputError(f"{space} assignments are too many to enumerate (at most "
+                         f"{MAX_EXHAUSTIVE}); use the pareto or greedy search")
     e_op, e_base = _layer_energies(units, tables, qnet, cal_codes, macs,
                                    vectors=ENERGY_VECTORS, seed=0, ppa_fn=ppa_fn,
-                                   ppa_options=ppa_options)
+                                   ppa_options=ppa_options, progress=progress)
     exact_energy = float((n_macs * e_base).sum())
     seen: dict[tuple[int, ...], dict] = {}
 
     def evaluate_one(choice: tuple[int, ...]) -> dict:
         if choice in seen:
             return seen[choice]
+        if progress is not None:
+            progress.phase(f"assignment {' '.join(map(str, choice))}")
         mapping = {n: prods[j] for n, j in zip(names, choice)}
         comp = calibrate(qnet, mapping, ds.calibration, methods)
         pred = predict(qnet, ds.x, mapping, compensation=comp, batch=batch)
@@ -170,27 +275,16 @@ def search(candidates, *, max_loss: float, model="digits", data=None, compensate
                                  if exact_energy else None)}
         seen[choice] = point
         if progress is not None:
-            progress(len(seen))
+            progress.step()
         return point
 
-    space = len(specs) ** len(names)
-    if space <= exhaustive_limit:
-        method = "exhaustive"
-        for choice in itertools.product(range(len(specs)), repeat=len(names)):
-            evaluate_one(choice)
-    else:
-        method = "greedy"
-        # start with each layer's most expensive candidate; move one layer at a time to a
-        # cheaper candidate, taking the move that saves most while the loss stays in bound
-        current = tuple(int(np.argmax(e_op[i])) for i in range(len(names)))
-        evaluate_one(current)
-        while True:
-            moves = [current[:i] + (j,) + current[i + 1:] for i in range(len(names))
-                     for j in range(len(specs)) if e_op[i, j] < e_op[i, current[i]]]
-            ok = [m for m in moves if evaluate_one(m)["accuracy_loss_pct"] <= max_loss]
-            if not ok:
-                break
-            current = max(ok, key=lambda m: seen[m]["savings_pct"])
+    if strategy == "auto":
+        strategy = "exhaustive" if space <= exhaustive_limit else "pareto"
+    method = explore(n_macs[:, None] * e_op, lambda c: evaluate_one(c)["accuracy_loss_pct"],
+                     max_loss, strategy, budget=exhaustive_limit,
+                     grow=None if progress is None else progress.add)
+    if progress is not None:
+        progress.finish()
     points = list(seen.values())
     feasible = [p for p in points if p["accuracy_loss_pct"] <= max_loss]
     best = max(feasible, key=lambda p: (p["savings_pct"], -p["accuracy_loss_pct"]),

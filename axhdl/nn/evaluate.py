@@ -30,12 +30,14 @@ from .digits import N_CALIBRATION, SPLIT_SEED, WEIGHTS, digits_network, load_dig
 from .engine import mac_columns, predict, run
 from .graph import Network
 from .products import ExactProducts, Products
+from .progress import Progress
 from .quantize import QMac, QNetwork, quantize, roles
 
 __all__ = [
     "Dataset",
     "load_model",
     "load_data",
+    "load_model_and_data",
     "evaluate",
     "layer_macs",
     "layer_workload",
@@ -57,22 +59,60 @@ class Dataset:
     info: dict
 
 
-def load_model(model: str | Path | Network = "digits") -> tuple[Network, dict]:
-    """``digits`` (the built-in CNN), an ``.onnx`` file or a :class:`Network`; with a
-    description (name, file, sha256)."""
+def _is_torch(model) -> bool:
+    """A PyTorch module or a saved one (by its name): needs the input shape from the data."""
+    if isinstance(model, (str, Path)):
+        from .torch_import import TORCH_SUFFIXES
+
+        return Path(model).suffix.lower() in TORCH_SUFFIXES
+    return hasattr(model, "named_children")
+
+
+def load_model(model: str | Path | Network = "digits", input_shape=None) -> tuple[Network, dict]:
+    """``digits`` (the built-in CNN), an ``.onnx`` file, a PyTorch ``nn.Sequential`` or a file
+    holding one (``.pt``/``.pth``; these need ``input_shape``, without the batch dimension), or
+    a :class:`Network`; with a description (name, file, sha256)."""
     if isinstance(model, Network):
         return model, {"name": "network (in memory)"}
+    if not isinstance(model, (str, Path)) and _is_torch(model):
+        from .torch_import import from_torch
+
+        if input_shape is None:
+            raise InputError("a PyTorch model needs the input shape (from the data's x)")
+        return from_torch(model, input_shape), {"name": "torch.nn.Sequential (in memory)"}
     model = str(model)
     if model == "digits":
         return digits_network(), {"name": "digits", "path": WEIGHTS.name,
                                   "sha256": file_hash(WEIGHTS)}
     path = Path(model)
-    if path.suffix.lower() != ".onnx":
-        raise InputError(f"Model must be 'digits' or an .onnx file, not {model!r}")
-    from .onnx_import import load_onnx
+    if _is_torch(path):
+        from .torch_import import load_torch
 
-    net = load_onnx(path)
+        if input_shape is None:
+            raise InputError("a PyTorch model needs --data FILE.npz (arrays x, y, "
+                             "calibration; the input shape is that of x)")
+        net = load_torch(path, input_shape)
+    elif path.suffix.lower() == ".onnx":
+        from .onnx_import import load_onnx
+
+        net = load_onnx(path)
+    else:
+        raise InputError(f"Model must be 'digits', an .onnx file or a PyTorch .pt/.pth file, "
+                         f"not {model!r}")
     return net, {"name": path.name, "path": str(path), "sha256": file_hash(path)}
+
+
+def load_model_and_data(model: str | Path | Network = "digits",
+                        data: str | Path | None = None) -> tuple[Network, dict, Dataset]:
+    """:func:`load_model` and :func:`load_data` together: a PyTorch model takes its input
+    shape from the data (loaded first)."""
+    if _is_torch(model) and not isinstance(model, Network):
+        name = Path(model).name if isinstance(model, (str, Path)) else "torch"
+        ds = load_data(data, name)
+        net, info = load_model(model, ds.x.shape[1:])
+        return net, info, ds
+    net, info = load_model(model)
+    return net, info, load_data(data, info["name"])
 
 
 def load_data(data: str | Path | None, model_name: str = "digits") -> Dataset:
@@ -80,7 +120,9 @@ def load_data(data: str | Path | None, model_name: str = "digits") -> Dataset:
     ``model_name`` is what :func:`load_model` described."""
     if data is None:
         if model_name != "digits":
-            what = "an ONNX model" if model_name.lower().endswith(".onnx") else "this model"
+            what = ("an ONNX model" if model_name.lower().endswith(".onnx") else
+                    "a PyTorch model" if _is_torch(model_name) or model_name == "torch" else
+                    "this model")
             raise InputError(f"{what} needs --data FILE.npz (arrays x, y, calibration)")
         d = load_digits_split()
         return Dataset(d.x_test, d.y_test, d.x_calibration, {
@@ -155,7 +197,7 @@ def layer_workload(op: QMac, x: np.ndarray, products, *, vectors: int = ENERGY_V
 def network_energy(unit, qnet: QNetwork, products, calibration_codes: np.ndarray,
                    macs: dict[str, dict], compensation: dict | None = None, *,
                    vectors: int = ENERGY_VECTORS, seed: int = 0, ppa_fn=None,
-                   ppa_options: dict | None = None) -> dict:
+                   ppa_options: dict | None = None, progress: Progress | None = None) -> dict:
     """Energy per inference: Σ over layers of MACs × energy per operation of ``unit`` under
     that layer's operand stream (:func:`layer_workload` on the calibration activations), and
     of the exact unit under the same streams; savings in %. ``unit`` and ``products`` may be
@@ -182,8 +224,12 @@ def network_energy(unit, qnet: QNetwork, products, calibration_codes: np.ndarray
             buf = io.BytesIO()
             np.savez(buf, a=wl["a"], b=wl["b"])
             path.write_bytes(buf.getvalue())
+            if progress is not None:
+                progress.phase(f"energy: {node.name}")
             res = ppa_fn(unit[node.name] if per_layer else unit, workload=path,
                          vectors=vectors, seed=seed, **(ppa_options or {}))
+            if progress is not None:
+                progress.step()
             e = float(res.energy_pj)
             eb = float(res.baseline.energy_pj) if res.baseline is not None else None
             n = macs[node.name]["macs"]
@@ -200,11 +246,13 @@ def network_energy(unit, qnet: QNetwork, products, calibration_codes: np.ndarray
 
 def evaluate(spec, *, model: str | Path | Network = "digits", data: str | Path | None = None,
              compensate=None, scheme: str = "auto", batch: int = 256, energy: bool = False,
-             ppa_fn=None, ppa_options: dict | None = None) -> dict:
+             ppa_fn=None, ppa_options: dict | None = None,
+             progress: Progress | None = None) -> dict:
     """Exact and approximate accuracy of ``model`` with the unit ``spec`` as every layer's
     multiplier (see the module docstring); a JSON-ready dict. ``spec`` may be a sequence of
     specs, one per conv/linear layer in order: a layer-wise assignment (all units with the
-    same operand coding), each layer's energy under its own unit and operand stream."""
+    same operand coding), each layer's energy under its own unit and operand stream.
+    ``progress`` counts calibration, the inference batches and the layers' syntheses."""
     from .assign import check_count, layer_units, parse_specs
 
     assigned = not isinstance(spec, str)
@@ -212,8 +260,7 @@ def evaluate(spec, *, model: str | Path | Network = "digits", data: str | Path |
     units, sch = layer_units(specs, scheme)
     unit = units[0]
     methods = parse_methods(compensate)
-    net, model_info = load_model(model)
-    ds = load_data(data, model_info["name"])
+    net, model_info, ds = load_model_and_data(model, data)
     qnet = quantize(net, ds.calibration, sch)
     exact = ExactProducts(sch)
     if assigned:
@@ -225,9 +272,26 @@ def evaluate(spec, *, model: str | Path | Network = "digits", data: str | Path |
     else:
         unit_of = None
         approx = Products(unit, sch)
+    batches = range(0, len(ds.x), batch)
+    if progress is not None:
+        progress.add(1 + 2 * len(batches) + (len(qnet.mac_nodes()) if energy else 0))
+        progress.phase("calibrating" if methods else "float inference")
     comp = calibrate(qnet, approx, ds.calibration, methods)
     float_pred = net.predict(ds.x)
-    exact_pred = predict(qnet, ds.x, exact, batch=batch)
+    if progress is not None:
+        progress.step()
+
+    def predict_all(prod, label, **kw):
+        if progress is not None:
+            progress.phase(label)
+        out = []
+        for i in batches:
+            out.append(predict(qnet, ds.x[i:i + batch], prod, **kw))
+            if progress is not None:
+                progress.step()
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    exact_pred = predict_all(exact, "exact inference")
     errors: dict[str, list] = {n.name: [] for n in qnet.mac_nodes()}
 
     def prod_of(name):
@@ -239,7 +303,7 @@ def evaluate(spec, *, model: str | Path | Network = "digits", data: str | Path |
         lsb = err * node.op.m0.reshape(shape) / np.exp2(node.op.shift.reshape(shape))
         errors[node.name].append((lsb.sum(), np.abs(lsb).sum(), lsb.size))
 
-    approx_pred = predict(qnet, ds.x, approx, compensation=comp, batch=batch, hook=hook)
+    approx_pred = predict_all(approx, "approximate inference", compensation=comp, hook=hook)
     acc = {k: 100.0 * float((p == ds.y).mean())
            for k, p in (("float", float_pred), ("exact", exact_pred), ("approx", approx_pred))}
     macs = layer_macs(qnet)
@@ -271,7 +335,8 @@ def evaluate(spec, *, model: str | Path | Network = "digits", data: str | Path |
     if energy:
         cal_codes = qnet.input.quantize(ds.calibration)
         out["energy"] = network_energy(unit_of or unit, qnet, approx, cal_codes, macs, comp,
-                                       ppa_fn=ppa_fn, ppa_options=ppa_options)
+                                       ppa_fn=ppa_fn, ppa_options=ppa_options,
+                                       progress=progress)
         for layer in layers:
             layer.update(out["energy"]["layers"][layer["name"]])
     extra = {"assignment": [u.spec for u in units]} if assigned else {}

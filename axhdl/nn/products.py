@@ -8,11 +8,13 @@
 - ``signed`` and ``zeropoint`` schemes pass the codes to the unit as they are (operand values);
   ``signmag`` passes the magnitudes and applies the product of the signs after;
 - units with at most 16 operand bits in all are used through their table
-  (:func:`axhdl.lut.lut`, re-indexed by activation and weight code: a gather per product);
-  wider ones through ``unit.model`` on the operand arrays (chunked);
+  (:func:`axhdl.lut.lut`, re-indexed by activation and weight code: a gather per product,
+  summed by a compiled kernel, :mod:`axhdl.nn.kernels`, or by numpy where numba is
+  missing); wider ones through ``unit.model`` on the operand arrays (chunked);
 - a table whose error ε = P − x·w has rank r at most :data:`MAX_RANK` (truncation-like
   designs, perforation: rank 1–9 at 8×8) is summed in BLAS instead of gathered where r is
-  less than the layer's output channels: the exact products' matrix product plus
+  small against the layer's output channels (:meth:`Products.route`): the exact products'
+  matrix product plus
   ``Σ_k U[x_k] · V[w_k]`` over the rank-r factors of ε, rounded to the nearest integer —
   used only where a bound on the float error (the factors' reconstruction error and the
   matrix product's rounding) is below 1/4, so the sum is still bit-exact.
@@ -29,7 +31,8 @@ from ..errors import InputError
 from ..lut import lut
 from .quantize import Scheme, roles
 
-__all__ = ["Products", "ExactProducts", "MAX_TABLE_BITS", "MAX_RANK", "CHUNK"]
+__all__ = ["Products", "ExactProducts", "MAX_TABLE_BITS", "MAX_RANK", "CHUNK", "SLAB", "JIT",
+           "LOW_RANK_RATIO", "ROUTES"]
 
 #: units with at most this many operand bits in all are used through their table
 MAX_TABLE_BITS = 16
@@ -39,6 +42,25 @@ CHUNK = 1 << 21
 
 #: error tables of at most this rank are summed through BLAS (low-rank path)
 MAX_RANK = 16
+
+#: table entries of one block of the compiled gather (positions × codes × channels; ~1 MB)
+SLAB = 1 << 18
+
+#: the ways a layer's products are summed (:meth:`Products.route`)
+ROUTES = ("low-rank", "kernel", "gather", "model")
+
+#: with the compiled kernel, the low-rank path is taken where the output channels are at
+#: least this many times (rank + 1): the BLAS route costs about rank + 1 matrix products
+LOW_RANK_RATIO = 16
+
+#: use the compiled gather kernel where numba is available (False: the numpy gather)
+JIT = True
+
+
+def _kernel_available() -> bool:
+    from .kernels import jit_available
+
+    return jit_available()
 
 
 class ExactProducts:
@@ -80,6 +102,7 @@ class Products(ExactProducts):
         self.act_operand, self.weight_operand = roles(unit)
         self.table: np.ndarray | None = None
         self._factors: tuple[np.ndarray, np.ndarray, float, float] | None = None
+        self._table_small: np.ndarray | None = None  # the table as int32 where it fits
         if unit.a_width + unit.b_width <= MAX_TABLE_BITS:
             self.table = self._build_table()
             self._factors = self._low_rank()
@@ -137,6 +160,21 @@ class Products(ExactProducts):
         gamma = n * np.finfo(float).eps / (1 - n * np.finfo(float).eps)
         return k * delta + gamma * k * mag < 0.25
 
+    def route(self, k: int, c: int) -> str:
+        """How a layer of ``k`` products per output and ``c`` output channels is summed:
+        ``low-rank`` (BLAS, where the error table's rank r is small against c: r = 0, or
+        c ≥ :data:`LOW_RANK_RATIO`·(r + 1) with the compiled kernel, r < c without it),
+        ``kernel`` (the compiled gather), ``gather`` (numpy, where numba is missing) or
+        ``model`` (the unit's model, units wider than a table)."""
+        if self.table is None:
+            return "model"
+        jit = JIT and _kernel_available()
+        if self._low_rank_ok(k):
+            r = self.rank
+            if r == 0 or (c >= LOW_RANK_RATIO * (r + 1) if jit else r < c):
+                return "low-rank"
+        return "kernel" if jit else "gather"
+
     def products(self, x, w) -> np.ndarray:
         """The unit's product of activation codes ``x`` and weight codes ``w`` (broadcast)."""
         x = np.asarray(x, dtype=np.int64)
@@ -154,16 +192,23 @@ class Products(ExactProducts):
             out = self.unit.model(w, x)
         return np.asarray(out, dtype=np.int64)
 
-    def accumulate(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """``Σ_k P(x[m, k], w[k, c])`` as int64 (M, C), P the unit's product."""
+    def accumulate(self, x: np.ndarray, w: np.ndarray, route: str | None = None) -> np.ndarray:
+        """``Σ_k P(x[m, k], w[k, c])`` as int64 (M, C), P the unit's product; by
+        :meth:`route` unless ``route`` names one (all give the same sums)."""
         m, k = x.shape
         c = w.shape[1]
         out = np.zeros((m, c), dtype=np.int64)
         if m == 0 or k == 0 or c == 0:
             return out
-        if self._low_rank_ok(k) and self.rank < c:
+        route = route or self.route(k, c)
+        if route not in ROUTES or (route != "model" and self.table is None) or (
+                route == "low-rank" and not self._low_rank_ok(k)) or (
+                route == "kernel" and not _kernel_available()):
+            raise ValueError(f"route {route!r} is not available for {self.spec} with {k} "
+                             f"products per output")
+        if route == "low-rank":
             # exact products (BLAS) + the error's rank-r part (BLAS), rounded: bit-exact;
-            # r gathered values per activation instead of c, so only where r < c
+            # r gathered values per activation instead of c
             uf, vf, _, _ = self._factors
             r = uf.shape[1]
             out = super().accumulate(x, w)
@@ -176,7 +221,10 @@ class Products(ExactProducts):
                 xf = np.take(uf, xi[m0:m0 + mb], axis=0).reshape(-1, k * r)
                 out[m0:m0 + mb] += np.rint(xf @ wf).astype(np.int64)
             return out
-        if self.table is not None:
+        if route == "kernel":
+            self._gather(x, w, out)
+            return out
+        if route == "gather":
             a = self.table.shape[0]
             kb = max(1, min(k, CHUNK // (a * c)))
             xi = x - self.xlo
@@ -199,6 +247,33 @@ class Products(ExactProducts):
                 p = self.products(x[m0:m0 + mb, k0:k1, None], w[None, k0:k1, :])
                 out[m0:m0 + mb] += p.sum(axis=1)
         return out
+
+    def _gather(self, x: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
+        """``out += Σ_k table[x[:, k], w[k, :]]`` by the compiled kernel, in blocks of
+        positions and channels of at most :data:`SLAB` table entries."""
+        from .kernels import gather_accumulate
+
+        if self._table_small is None:
+            t = self.table
+            small = t.size and -(1 << 31) <= t.min() and t.max() < (1 << 31)
+            self._table_small = np.ascontiguousarray(t, dtype=np.int32 if small else np.int64)
+        table = self._table_small
+        k, c = w.shape
+        a = table.shape[0]
+        x = np.ascontiguousarray(x, dtype=np.int64)
+        wi = w - self.wlo
+        if wi.size and (wi.min() < 0 or wi.max() >= table.shape[1]):
+            raise InputError(f"weight codes outside the product table's {table.shape[1]} "
+                             f"codes from {self.wlo}")
+        cb = max(1, min(c, SLAB // a))
+        kb = max(1, min(k, SLAB // (a * cb)))
+        for c0 in range(0, c, cb):
+            for k0 in range(0, k, kb):
+                # slab[k, activation index, channel]: the table columns of these weights
+                slab = np.ascontiguousarray(
+                    table[:, wi[k0:k0 + kb, c0:c0 + cb]].transpose(1, 0, 2))
+                gather_accumulate(slab, x, k0, self.xlo, c0, out)
+                del slab  # at most two slabs (the gathered columns and their copy) at once
 
     def error_table(self) -> np.ndarray:
         """ε[x − xlo, w − wlo] = P(x, w) − x·w over the product domain (table units only)."""

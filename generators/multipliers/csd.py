@@ -71,8 +71,10 @@ class CSD(SignMagnitudeUnit):
     )
     notes = (
         "The d most significant non-zero digits are kept and the rest dropped (truncation, "
-        "not rounding), so b' may exceed b (e.g. 7 = 8 - 1 -> 8 with d = 1), but never "
-        "2^b_width. The recoding runs on the hardware input: the CSD digits come from "
+        "not rounding), so b' may exceed b (e.g. 7 = 8 - 1 -> 8 with d = 1) and may reach "
+        "2^b_width (b = 2^b_width - 1 -> 2^b_width with d = 1, for b_width >= 2), but never "
+        "passes the power of two just above b: 0 <= b' <= 2^L for an L-bit b, so a*b' fits "
+        "a_width + b_width bits. The recoding runs on the hardware input: the CSD digits come from "
         "x + (x >> 1) compared with x >> 1, then d leading-one detectors pick the kept "
         "digits and a barrel shifter places each ±a. signed=true: sign-magnitude, which "
         "equals recoding the two's-complement b directly because CSD(-x) = -CSD(x)."

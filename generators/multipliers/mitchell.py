@@ -7,8 +7,15 @@ The product is the approximate antilogarithm of the sum of the two logarithms:
     a·b ≈ 2^(ka+kb)   (1 + fa + fb)   if fa + fb < 1
     a·b ≈ 2^(ka+kb+1) (fa + fb)       otherwise
 
-and 0 when either operand is 0 (zero detection). Mitch-w (Kim et al., IEEE TC 2019) keeps
-only the ``w`` most significant fraction bits of each operand before the addition.
+and 0 when either operand is 0 (zero detection). The parameter ``w`` keeps only the ``w``
+most significant fraction bits of each operand (the bits after its leading one) before the
+addition. Kim et al. (IEEE TC 2019) count the leading one as well: their Mitch-w keeps
+``w`` bits of each operand starting at its leading one, i.e. ``w - 1`` fraction bits, so
+their Mitch-w with ``w = m`` is ``w = m - 1`` here (Mitch-w6 is ``mitchell:w=5``). The
+mapping is pinned by the bias they report for Mitch-w6, about -5.9 % (the mean relative
+error of 5 truncated fraction bits over uniform operands; 6 bits give -4.9 %), and it
+agrees with the authors' VHDL (``logMultK``), whose operand field after the leading one is
+``K - 1`` bits wide for their ``w = K``.
 
 The functions :func:`log_product` (numpy) and :func:`._rtl.log_product_rtl` (Amaranth)
 implement this datapath once, for this family and for the minimally biased multiplier
@@ -107,9 +114,13 @@ class Mitchell(SignMagnitudeUnit):
         "The fraction datapath has max(a_width, b_width) - 1 bits, so without w the log and "
         "antilog steps lose nothing beyond Mitchell's piecewise-linear approximation (the "
         "result is always an integer <= a*b; worst case -1/9 at fractions 0.5 + 0.5). w keeps "
-        "the w most significant fraction bits of each operand (plain truncation; the authors' "
-        "Mitch-w RTL additionally appends a rounding 1 and truncates the decoder output, which "
-        "this generator does not). A zero operand gives 0. signed=true: sign-magnitude around "
+        "the w most significant fraction bits of each operand, after its leading one (plain "
+        "truncation). Kim et al. count the leading one in their w: their Mitch-w with w = m "
+        "keeps m - 1 fraction bits and is w = m - 1 here (Mitch-w6 = mitchell:w=5; its bias "
+        "over uniform 16-bit operands, -5.90 %, is the -5.9 % reported for Mitch-w6, while "
+        "w=6 gives -4.87 %). The authors' unbiased VHDL variant replaces the last of those "
+        "m - 1 bits with a constant 1, which this generator does not. A zero operand gives 0. "
+        "signed=true: sign-magnitude around "
         "the unsigned core (|-2^(n-1)| = 2^(n-1) included)."
     )
     params = (
@@ -117,7 +128,8 @@ class Mitchell(SignMagnitudeUnit):
             "w",
             int,
             None,
-            "fraction bits kept after the leading one (absent: all)",
+            "fraction bits kept after the leading one (absent: all); Kim et al.'s Mitch-w6 is "
+            "w = 5 (their w counts the leading one)",
             min=0,
             max="max(a_width, b_width) - 1",
         ),

@@ -5,7 +5,15 @@ An operand "is near zero" when it has at least ``threshold`` leading zeros; the 
 then 0, otherwise exact. For unsigned ``n``-bit operands that is ``x < 2^(n - threshold)``.
 For signed operands the leading zeros are counted in the ``n - 1`` magnitude bits of the
 sign-magnitude form, i.e. ``|x| < 2^(n - 1 - threshold)`` (the most negative value,
-magnitude ``2^(n-1)``, has none).
+magnitude ``2^(n-1)``, has none). This reading is symmetric: ``x`` is near zero exactly when
+``-x`` is. A two's-complement reading would count the copies of the sign bit below the sign
+instead (leading zeros of a non-negative ``x``, leading ones of a negative one); it accepts
+``-2^(n-1-threshold) <= x < 2^(n-1-threshold)``, one more value than the sign-magnitude
+reading: ``x = -2^(n-1-threshold)`` (``-16`` at ``n = 8``, ``threshold = 3``). Counting the
+raw leading zeros of the two's-complement bit pattern would never make a negative operand
+near zero. The public abstract of Huan et al. speaks of leading-zero counting with an
+adjustable threshold and does not settle the signed case; axhdl uses the sign-magnitude
+reading in both its model and its hardware.
 
 In hardware the near-zero flags gate both operands of an exact array multiplier to zero
 (operand isolation), which is what saves the switching energy.
@@ -55,8 +63,11 @@ class NearZero(AmaranthUnit):
     )
     notes = (
         "Unsigned: near zero means x < 2^(n - threshold). Signed: leading zeros of the n-1 "
-        "magnitude bits, i.e. |x| < 2^(n - 1 - threshold) (sign-magnitude reading; the most "
-        "negative value is never near zero). A threshold beyond an operand's bits leaves "
+        "magnitude bits, i.e. |x| < 2^(n - 1 - threshold) (sign-magnitude reading, symmetric "
+        "in x and -x; the most negative value is never near zero). The two's-complement "
+        "reading (copies of the sign bit below it) would accept one more value, "
+        "x = -2^(n - 1 - threshold) (-16 at n = 8, threshold = 3), which is not near zero "
+        "here. A threshold beyond an operand's bits leaves "
         "only 0 near zero. The non-zero path is the exact array multiplier (Baugh-Wooley "
         "when signed) with both operands gated to 0, so the saving is energy, not area."
     )
