@@ -18,6 +18,7 @@ from axhdl.generators.multipliers._pp import pp_terms
 from axhdl.generators.multipliers._trees import (
     booth_digit_count,
     compressor_plan,
+    constant_columns,
     dadda_plan,
     dadda_targets,
     plan_eval,
@@ -65,6 +66,20 @@ class TestExact:
         for name in ("bth0_neg", "bth3_two", "bpp2_8", "cpa_c12_s"):
             assert f" {name};" in booth, name
         assert " fa_s1_c" in unit(8, 8, True, "wallace").verilog()
+
+    def test_array_absorbs_the_baugh_wooley_constant(self):
+        # 2^8 + 2^15 for signed 8x8: row 1 ends at weight 8, so x + 1 = ~x + 2x moves its top
+        # bit up and the constant 2^8 needs no adder; only 2^15 (no row ends there) is left
+        from amaranth.hdl import Signal
+
+        from axhdl.generators.multipliers._rtl import term_rows
+
+        rows = term_rows(pp_terms(8, 8, True), Signal(8), Signal(8), 16)
+        assert len(rows) == 9
+        assert sorted(rows[1]) == list(range(1, 10))
+        assert sorted(rows[-1]) == [15]
+        assert sorted(term_rows(pp_terms(8, 8, False), Signal(8), Signal(8), 16)[-1]) == list(
+            range(7, 15))  # unsigned: no constant, the last row is b_7's
 
     def test_arch_names_the_module(self):
         assert unit(8, 8, True, "booth").name == "exact_8x8s_archbooth"
@@ -126,6 +141,28 @@ class TestTreePlans:
         assert sum(c.kind == "fa" for c in tree) == n * n - 4 * n + 3
         assert sum(c.kind == "ha" for c in tree) == n - 1
         assert sum(1 for c in plan.cells if c.stage == 0) == 2 * n - 2
+
+    @pytest.mark.parametrize("n", [3, 4, 8, 12, 16, 32])
+    def test_wallace_half_adders_only_where_needed(self, n):
+        # A full adder turns three bits into two, a half adder two into two: the n^2 partial
+        # products of an unsigned n x n matrix end as 2n result bits, so every tree with a
+        # ripple-carry adder uses n^2 - 2n full adders. The reduced-area rule spends half
+        # adders only where a column would stay above Dadda's height: as many as Dadda's tree
+        # and final adder together (n - 1 + 1), where one per leftover pair took 3n + 2 at 8x8.
+        heights = [len(c) for c in term_columns(pp_terms(n, n, False), 2 * n)]
+        wallace, dadda = wallace_plan(heights, 2 * n), dadda_plan(heights, 2 * n)
+        assert wallace.count("fa") == dadda.count("fa") == n * n - 2 * n
+        assert wallace.count("ha") == dadda.count("ha") == n
+
+    def test_wallace_keeps_a_constant_one_out_of_full_adders(self):
+        # signed Baugh-Wooley matrix: the constant 2^n ends column n; a leftover pair holding
+        # it gets a half adder (an inverter), never a later full adder
+        cols = term_columns(pp_terms(16, 16, True), 32)
+        ones = constant_columns(cols)
+        assert ones == (16, 31)
+        plan = wallace_plan([len(c) for c in cols], 32, ones=ones)
+        const = {plan.leaves[c][-1] for c in ones}
+        assert all(c.kind == "ha" or c.stage == 0 for c in plan.cells if const & set(c.ins))
 
     @pytest.mark.parametrize("n,stages", [(2, 0), (3, 1), (4, 2), (8, 4), (9, 4), (16, 6),
                                           (32, 8)])

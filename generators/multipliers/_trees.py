@@ -43,6 +43,7 @@ __all__ = [
     "dadda_targets",
     "plan_eval",
     "term_columns",
+    "constant_columns",
     "term_columns_eval",
     "booth_digit_count",
 ]
@@ -157,6 +158,17 @@ class _Builder:
         return Plan(self.width, tuple(self.leaves), tuple(self.cells), tuple(result), stages)
 
 
+def _carry_last(bits: list[int]) -> tuple[int, ...]:
+    """The inputs of a full or half adder taken from the front of a column, in reverse.
+
+    A column lists the carries from the column to its right first (they are the latest bits of
+    a stage), then the sums and leaves; reversed, the earliest bits meet first (x, y: the
+    adder's x ⊕ y is ready early) and the latest one enters last (z, the carry input), as in a
+    ripple-carry chain. The sum is the same either way; the mapped circuit is smaller.
+    """
+    return tuple(reversed(bits))
+
+
 def dadda_targets(height: int, ratio: float = 1.5) -> list[int]:
     """Dadda's stage heights below ``height``, largest first: d1 = 2, d(j+1) = ⌊ratio·dj⌋
     (2, 3, 4, 6, 9, 13, … for full adders; 2, 4, 8, … for 4:2 compressors)."""
@@ -166,15 +178,28 @@ def dadda_targets(height: int, ratio: float = 1.5) -> list[int]:
     return [d for d in reversed(seq) if d < height]
 
 
-def wallace_plan(heights, width: int) -> Plan:
+def wallace_plan(heights, width: int, ones: tuple[int, ...] = ()) -> Plan:
     """Wallace's greedy tree: every stage puts each group of three bits of a column into a
-    full adder and a remaining pair into a half adder, until no column holds more than two
-    bits; then a ripple-carry adder."""
+    full adder, until no column holds more than two bits; then a ripple-carry adder.
+
+    A pair of bits left over in a column gets a half adder only where the column would
+    otherwise end the stage above Dadda's height for it (:func:`dadda_targets`), the
+    reduced-area rule of Bickerstaff, Schulte and Swartzlander ("Reduced area multipliers",
+    ASAP 1993): a half adder moves a bit without removing one, so it is spent only where it
+    keeps the number of stages that of the all-half-adder tree (Dadda's count, which Wallace's
+    greedy full adders always reach), and the tree needs far fewer of them. ``ones`` lists
+    the columns whose last leaf is the constant 1 (:func:`constant_columns`): a leftover pair
+    holding it always gets its half adder, which costs an inverter (x + 1 = ¬x + 2x) and keeps
+    constants out of the later full adders, where the algebraic proof would not recognise them.
+    """
     b = _Builder(heights, width)
     cols = [list(x) for x in b.leaves]
+    ones = {b.leaves[c][-1] for c in ones if b.leaves[c]}
+    targets = dadda_targets(max((len(c) for c in cols), default=0))
     stage = 0
     while max((len(c) for c in cols), default=0) > 2:
         stage += 1
+        target = targets[stage - 1] if stage <= len(targets) else 2
         nxt: list[list[int]] = [[] for _ in range(width)]
         for c in range(width):
             bits = cols[c]
@@ -182,8 +207,11 @@ def wallace_plan(heights, width: int) -> Plan:
             pos = index = 0
             while n - pos >= 2:
                 take = 3 if n - pos >= 3 else 2
+                # carries from column c - 1 are in nxt[c] already; the pair would pass as is
+                if take == 2 and len(nxt[c]) + 2 <= target and not ones & {*bits[pos:pos + 2]}:
+                    break
                 s, carry = b.cell("fa" if take == 3 else "ha", c, stage, index,
-                                  bits[pos:pos + take])
+                                  _carry_last(bits[pos:pos + take]))
                 pos += take
                 index += 1
                 nxt[c].append(s)
@@ -209,7 +237,8 @@ def dadda_plan(heights, width: int) -> Plan:
             while len(nxt[c]) + len(avail) > d:
                 take = 3 if len(nxt[c]) + len(avail) - d >= 2 else 2
                 assert len(avail) >= take, "Dadda reduction ran out of bits"
-                s, carry = b.cell("fa" if take == 3 else "ha", c, stage, index, avail[:take])
+                s, carry = b.cell("fa" if take == 3 else "ha", c, stage, index,
+                                  _carry_last(avail[:take]))
                 avail = avail[take:]
                 index += 1
                 nxt[c].append(s)
@@ -345,6 +374,11 @@ def term_columns(terms, width: int) -> list[list[PPBit]]:
         if (constant >> w) & 1:
             cols[w].append(PPBit(w, "one"))
     return cols
+
+
+def constant_columns(cols: list[list[PPBit]]) -> tuple[int, ...]:
+    """The columns of :func:`term_columns` whose last term is the constant 1."""
+    return tuple(c for c, col in enumerate(cols) if col and col[-1].kind == "one")
 
 
 def term_columns_eval(cols: list[list[PPBit]], a, b, na: int, nb: int) -> list[list]:

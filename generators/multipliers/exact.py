@@ -14,7 +14,7 @@ from axhdl.registry import register
 from axhdl.unit import AmaranthUnit
 
 from ._pp import pair_polynomial, pp_terms
-from ._trees import dadda_plan, term_columns, wallace_plan
+from ._trees import constant_columns, dadda_plan, term_columns, wallace_plan
 
 __all__ = ["Exact"]
 
@@ -39,7 +39,8 @@ class Exact(AmaranthUnit):
         "arch=operator leaves the architecture to synthesis; arch=array builds the "
         "partial-product array explicitly, one ripple-carry adder per row; signed operands in "
         "modified Baugh-Wooley form (array, wallace, dadda). arch=wallace reduces the matrix "
-        "greedily (a full adder per three bits of a column, a half adder per leftover pair) "
+        "greedily (a full adder per three bits of a column; a half adder for a leftover pair "
+        "only where the column would stay above Dadda's height for the stage) "
         "and arch=dadda to Dadda's heights 2, 3, 4, 6, 9, ...; both end in a "
         "ripple-carry adder. arch=booth recodes b in radix 4 (digits -2..2) and reduces the "
         "rows with a Dadda tree; unsigned operands are recoded as (b_width+1)-bit numbers with "
@@ -90,8 +91,9 @@ class Exact(AmaranthUnit):
             bits = ripple_rows(m, rows, width, prefix="row")
         else:
             cols = term_columns(terms, width)
-            plan = (wallace_plan if self.arch == "wallace" else dadda_plan)(
-                [len(c) for c in cols], width)
+            heights = [len(c) for c in cols]
+            plan = (wallace_plan(heights, width, ones=constant_columns(cols))
+                    if self.arch == "wallace" else dadda_plan(heights, width))
             bits = plan_rtl(m, plan, term_columns_rtl(m, cols, io.a, io.b))
         m.d.comb += io.p.eq(bits_to_value(bits))
         return m

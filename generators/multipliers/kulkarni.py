@@ -93,7 +93,7 @@ class Kulkarni(SignMagnitudeUnit):
         return total
 
     def core_rtl(self, m: Module, ma, mb):
-        from ._rtl import bits_to_value, ripple_rows
+        from ._rtl import bits_to_value, tree_rows
 
         na, nb, width = self.a_width, self.b_width, self.p_width
         approx = set(self.approximate_blocks())
@@ -107,7 +107,7 @@ class Kulkarni(SignMagnitudeUnit):
             b0, b1 = digit(mb, nb, j)
             w = 2 * (i + j)
             rows.append(self._block(m, a0, a1, b0, b1, w, (i, j) in approx, f"blk{i}_{j}"))
-        bits = ripple_rows(m, rows, width, prefix="kul_row")
+        bits = tree_rows(m, rows, width, prefix="kul_")
         return bits_to_value(bits)
 
     @staticmethod
