@@ -204,7 +204,7 @@ def _check_state(path: Path, top: str, modules: list[dict]) -> None:
             if kind == "ALWAYS" and node.get("keyword") == "always_latch":
                 raise _sequential(path, top,
                                   f"a latch: always_latch in module '{name}', line {_line(node)}")
-            if kind in ("INITIAL", "FINAL"):
+            if kind in ("INITIAL", "FINAL") and not _constant_assign(node):
                 raise _sequential(path, top,
                                   f"an initial block in module '{name}', line {_line(node)}")
             if kind == "INITIALSTATIC":
@@ -215,6 +215,18 @@ def _check_state(path: Path, top: str, modules: list[dict]) -> None:
                     f"an initial value of '{var}' in module '{name}', line {_line(node)}")
             if kind == "ALWAYS" and node.get("keyword") in ("always", "always_comb"):
                 _check_always(path, top, name, node, constants)
+
+
+def _constant_assign(node: dict) -> bool:
+    """Whether an INITIAL node is Verilator's form of continuous constant assignments
+    (``assign w = 3'h0;``, which Amaranth writes for unused constants): every statement assigns
+    a constant and sits where the node itself sits (a written ``initial`` block starts at its
+    keyword, before the ``=`` of its first assignment)."""
+    stmts = node.get("stmtsp", [])
+    return node.get("type") == "INITIAL" and bool(stmts) and all(
+        st.get("type") == "ASSIGN" and st.get("loc") == node.get("loc")
+        and [r.get("type") for r in st.get("rhsp", [])] == ["CONST"]
+        for st in stmts)
 
 
 def _check_always(path: Path, top: str, module: str, node: dict, constants: set) -> None:

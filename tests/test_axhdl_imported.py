@@ -481,6 +481,26 @@ class TestErrors:
         a, b = operand_grid(unit)
         assert (unit.model(a, b) == a * b).all()
 
+    def test_constant_assignments_are_accepted(self, tmp_path):
+        """Continuous assignments of constants (Amaranth writes them for unused values;
+        Verilator's tree shows them as initial blocks) are combinational, also in axhdl's own
+        Verilog, which imports and computes the golden model's table."""
+        path = tmp_path / "cst.v"
+        path.write_text(
+            "module cst(input [3:0] a, input [3:0] b, output [7:0] p);\n"
+            "  wire [2:0] z1, z2;\n  assign z1 = 3'h0;\n  assign z2 = z1;\n"
+            "  assign p = a * b + {5'd0, z2};\nendmodule\n")
+        unit = make_unit(f"verilog:path={path},top=cst")
+        a, b = operand_grid(unit)
+        assert (unit.model(a, b) == a * b).all()
+        own = make_unit("drum:width=6,k=3")
+        vfile = tmp_path / "drum.v"
+        vfile.write_text(own.verilog())
+        name = re.search(r"^module (\S+)\(", own.verilog(), re.M).group(1)
+        imported = make_unit(f"verilog:path={vfile},top={name}")
+        a, b = operand_grid(own)
+        assert (imported.model(a, b) == own.model(a, b)).all()
+
     def test_other_inputs(self, tmp_path):
         path = tmp_path / "en.v"
         path.write_text("module en(input [3:0] a, input [3:0] b, input e, output [7:0] p);\n"
