@@ -25,6 +25,9 @@ import pytest
 from axhdl.cli import main
 from axhdl.commands._common import MAX_SEED
 from axhdl.commands.metrics import MAX_SAMPLES
+from axhdl.errors import InputError
+from axhdl.metrics import characterize
+from axhdl.registry import make_unit
 from axhdl.toolchain import OSU018_LIBERTY
 
 AXHDL = [sys.executable, "-m", "axhdl.cli"]
@@ -256,10 +259,19 @@ def test_output_to_a_device(files, capsys):
     assert Path("/dev/full").is_char_device()
 
 
-def test_bad_workers_variable(capsys, monkeypatch):
-    monkeypatch.setenv("AXHDL_WORKERS", "many")
+@pytest.mark.parametrize("value", ["many", "0", "-3", "2000"])
+def test_bad_workers_variable(capsys, monkeypatch, value):
+    """Not clamped: a worker count outside 1..1024 is refused like --workers."""
+    monkeypatch.setenv("AXHDL_WORKERS", value)
     code, _, err = run_here(["metrics", "truncated:width=10,k=2"], capsys)
-    assert_one_line(code, err, 2, "AXHDL_WORKERS must be an integer, not 'many'")
+    assert_one_line(code, err, 2, f"AXHDL_WORKERS must be an integer in 1..1024, not '{value}'")
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, "2", True])
+def test_bad_workers_argument(value):
+    with pytest.raises(InputError) as e:
+        characterize(make_unit("truncated:width=4,k=2"), workers=value)
+    assert str(e.value) == f"workers must be a positive integer, not {value!r}"
 
 
 # -- as a program: standard output, PATH ------------------------------------------------------

@@ -257,9 +257,12 @@ def default_workers() -> int:
     env = os.environ.get("AXHDL_WORKERS")
     if env:
         try:
-            return max(1, int(env))
+            value = int(env)
         except ValueError:
-            raise InputError(f"AXHDL_WORKERS must be an integer, not {env!r}") from None
+            value = 0
+        if not 1 <= value <= 1024:
+            raise InputError(f"AXHDL_WORKERS must be an integer in 1..1024, not {env!r}")
+        return value
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -299,7 +302,12 @@ def characterize(
     numpy model is cheap), unless ``$AXHDL_FAST`` is ``0``.
     """
     controls = dict(controls or {})
-    workers = default_workers() if workers is None else max(1, int(workers))
+    if workers is None:
+        workers = default_workers()
+    elif isinstance(workers, bool | float | str) or not int(workers) >= 1:
+        raise InputError(f"workers must be a positive integer, not {workers!r}")
+    else:
+        workers = int(workers)
     na, nb = unit.a_width, unit.b_width
     scale = unit.operation.error_scale
     if dist is not None and dist.uniform:
