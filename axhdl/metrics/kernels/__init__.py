@@ -40,7 +40,8 @@ KERNEL_FAMILIES = {
 #: families whose numpy model is cheap enough (about 20 ns per pair or less, statistics
 #: included) that up to 2^24 pairs (12x12) finish sooner on the numpy path than numba loads
 NUMPY_CHEAP = frozenset({"exact", "exact_add", "carry_cut", "trunc_add", "nza", "eta1", "loa",
-                         "gear", "operand_truncation"})
+                         "gear", "operand_truncation", "truncated", "perforated",
+                         "reconfigurable", "aca", "drum"})
 
 #: fewest operand pairs for the fast path: of the families in NUMPY_CHEAP, and of the others
 MIN_PAIRS_CHEAP = 1 << 25
