@@ -66,6 +66,7 @@ from .results import (
     file_hash,
     input_file,
     make_dirs,
+    publish_entry,
     write_digest,
 )
 from .toolchain import find, run_tool
@@ -543,17 +544,9 @@ def import_verilog(path, top: str, a: str = "a", b: str = "b", p: str = "p",
         atomic_write(work / "meta.json", json.dumps(meta, indent=1))
         write_digest(work)
         os.chmod(work, dir_mode())
-        for attempt in range(2):
-            try:
-                os.replace(work, entry)
-                break
-            except OSError:  # another process imported the same circuit first
-                theirs, reason = _read_entry(entry)
-                if theirs is not None:
-                    return theirs
-                if attempt:
-                    raise
-                discard_damaged(entry, reason)
+        theirs = publish_entry(work, entry, _read_entry)  # another process may be first
+        if theirs is not None:
+            return theirs
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)

@@ -46,6 +46,7 @@ __all__ = [
     "entry_damage",
     "discard_entry",
     "discard_damaged",
+    "publish_entry",
     "to_jsonable",
 ]
 
@@ -390,6 +391,26 @@ def discard_entry(directory: str | os.PathLike) -> None:
         aside.unlink(missing_ok=True)
 
 
+def publish_entry(tmp: Path, final: Path,
+                  read: Callable[[Path], tuple[Any, str | None]]) -> Any:
+    """Move the finished folder ``tmp`` into place as the cache entry ``final``. When another
+    process published the same entry first, its intact value (``read(final)`` gives the value
+    or None and the reason it cannot be used) is returned; a damaged one is discarded and the
+    move tried once more. None when ``tmp`` is now the entry."""
+    for attempt in range(2):
+        try:
+            os.replace(tmp, final)
+            return None
+        except OSError:
+            theirs, reason = read(final)
+            if theirs is not None:
+                return theirs
+            if attempt:
+                raise
+            discard_damaged(final, reason)
+    return None
+
+
 def discard_damaged(directory: str | os.PathLike, reason: str) -> None:
     """Warn (one line) that the cache entry ``directory`` is damaged, and discard it."""
     cache_warning(f"cache entry {directory} is damaged ({reason}); discarded, computing it "
@@ -449,17 +470,9 @@ def cached_stage(
                                                           sort_keys=True))
             write_digest(tmp)
             os.chmod(tmp, dir_mode())
-        for attempt in range(2):
-            try:
-                os.replace(tmp, final)
-                break
-            except OSError:  # another process finished the same stage first
-                theirs, reason = _read_stage(final)
-                if theirs is not None:
-                    return theirs, final
-                if attempt:
-                    raise
-                discard_damaged(final, reason)
+        theirs = publish_entry(tmp, final, _read_stage)
+        if theirs is not None:
+            return theirs, final
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     stored, _ = _read_stage(final)
